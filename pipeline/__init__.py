@@ -1,0 +1,1 @@
+"""Composition of the translation pipeline: config, options, graph and CLI."""

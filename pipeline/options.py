@@ -1,0 +1,65 @@
+"""TranslationOptions: the pipeline's own command-line flags, as Beam PipelineOptions.
+
+Every other flag (`--runner`, `--direct_num_workers`, ...) is Beam's. Each flag
+here overrides one config key (`CONFIG_KEYS`), so the YAML file and the command
+line cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from apache_beam.options.pipeline_options import PipelineOptions
+
+# flag dest → dotted config key it overrides
+CONFIG_KEYS = {
+    "input": "input",
+    "output": "output",
+    "target_lang": "target_lang",
+    "source_lang": "language.source_lang",
+    "model": "model.path",
+    "device": "model.device",
+    "compute_type": "model.compute_type",
+    "beam_size": "model.beam_size",
+    "max_input_tokens": "model.max_input_tokens",
+    "inter_threads": "model.inter_threads",
+    "intra_threads": "model.intra_threads",
+    "batch_token_budget": "translate.batch_token_budget",
+    "text_field": "read.text_field",
+    "id_field": "read.id_field",
+    "lang_field": "read.lang_field",
+    "max_document_bytes": "read.max_document_bytes",
+}
+
+
+class TranslationOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
+        def flag(name: str, **kwargs: Any) -> None:
+            parser.add_argument(f"--{name}", f"--{name.replace('_', '-')}", dest=name, **kwargs)
+
+        flag("config", help="YAML run configuration (see configs/local.yaml)")
+        flag("input", action="append", help="file pattern; repeat for several (gs://, s3://, ...)")
+        flag("output", help="output directory (local or any Beam FileSystems path)")
+        flag("overwrite", action="store_true", default=None,
+             help="replace the outputs already in --output")
+        flag("target_lang", help="language to translate into (ISO 639-1, e.g. en)")
+        flag("source_lang", help="skip detection: every paragraph is in this language")
+        flag("model", help="CTranslate2 model directory with source.spm/target.spm")
+        flag("device", choices=["cpu", "cuda", "auto"])
+        flag("compute_type", help="int8, int8_float16, float16, float32, ... (default: by device)")
+        flag("beam_size", type=int)
+        flag("max_input_tokens", type=int, help="longer paragraphs are split into sentences")
+        flag("inter_threads", type=int)
+        flag("intra_threads", type=int, help="0: the cores of this worker")
+        flag("batch_token_budget", type=int, help="source tokens per translation batch")
+        flag("text_field", help="JSONL field / Parquet column holding the text")
+        flag("id_field", help="JSONL field / Parquet column holding the document id")
+        flag("lang_field", help="JSONL field / Parquet column holding a source-language hint")
+        flag("max_document_bytes", type=int, help="larger documents are refused")
+
+    def config_overrides(self) -> dict[str, Any]:
+        overrides = {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}
+        overrides["overwrite"] = self.overwrite
+        return overrides

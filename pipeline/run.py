@@ -1,0 +1,112 @@
+"""Command line: `python -m pipeline.run --config configs/local.yaml --input ... --output out/`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+import time
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from pipeline.config import ConfigError, PipelineConfig, load_config
+from pipeline.graph import build_pipeline
+from pipeline.options import TranslationOptions
+from pipeline.run_info import write_run_info
+from transforms.write import OUTPUT_TABLES
+
+REFUSED_RUNNERS = {
+    "DaskRunner": "Beam 2.77's Dask runner drops outputs emitted in finish_bundle and computes "
+    "only the last leaf of the graph: it would lose translations. Use the DirectRunner, "
+    "PortableRunner (Flink/Spark) or DataflowRunner.",
+}
+
+
+def resolve_runner(options: PipelineOptions) -> str | beam.runners.PipelineRunner:
+    """The runner to use: the FnApiRunner for local runs, since the DirectRunner first
+    tries Prism, which downloads a binary and fails offline."""
+    name = options.view_as(StandardOptions).runner
+    if name in (None, "DirectRunner", "direct"):
+        return FnApiRunner()
+    if name in REFUSED_RUNNERS:
+        raise ConfigError(f"--runner={name} is refused: {REFUSED_RUNNERS[name]}")
+    return name
+
+
+def local_worker_count(options: PipelineOptions) -> int:
+    direct = options.view_as(DirectOptions)
+    if direct.direct_running_mode in ("multi_processing", "multi_threading"):
+        return max(1, direct.direct_num_workers or os.cpu_count() or 1)
+    return 1
+
+
+def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig:
+    """intra_threads 0 means: this machine's cores shared evenly by the local workers."""
+    model = config.model
+    if model.intra_threads:
+        return config
+    cores = len(os.sched_getaffinity(0))
+    threads = max(1, cores // (workers * model.inter_threads))
+    return dataclasses.replace(config, model=dataclasses.replace(model, intra_threads=threads))
+
+
+def prepare_output(config: PipelineConfig) -> None:
+    """Refuses to mix a new run's shards with an old run's, unless told to replace them."""
+    existing = [
+        FileSystems.join(config.output, name)
+        for name in (*OUTPUT_TABLES, "run.json")
+        if FileSystems.exists(FileSystems.join(config.output, name))
+    ]
+    if existing and not config.overwrite:
+        raise ConfigError(
+            f"{config.output} already holds a run ({', '.join(existing)}); "
+            "pass --overwrite to replace it or choose another --output")
+    if existing:
+        FileSystems.delete(existing)
+
+
+def check_model(config: PipelineConfig) -> None:
+    model = config.model
+    for name in ("model.bin", model.source_spm, model.target_spm):
+        if not FileSystems.exists(FileSystems.join(model.path, name)):
+            raise ConfigError(
+                f"model.path: {model.path} has no {name}; build the test models with "
+                "`make models` or convert a model (README: Using a real model)")
+
+
+def run(argv: list[str]) -> dict:
+    """Runs the pipeline to completion and returns the run info written to run.json."""
+    options = PipelineOptions(argv)
+    translation = options.view_as(TranslationOptions)
+    config = load_config(translation.config, translation.config_overrides())
+    runner = resolve_runner(options)
+    config = with_thread_defaults(config, local_worker_count(options))
+    check_model(config)
+    prepare_output(config)
+    started = time.time()
+    pipeline = beam.Pipeline(runner=runner, options=options)
+    build_pipeline(pipeline, config)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return write_run_info(config, options, result, started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    try:
+        info = run(sys.argv[1:] if argv is None else argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    counts = info["counts"]
+    print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""RebuildDocuments: a document's segments, in order, joined with their own separators."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.records import (
+    ERRORS_TAG,
+    DocumentStatus,
+    ErrorRecord,
+    Segment,
+    SegmentStatus,
+    TranslatedDocument,
+)
+
+STAGE = "translate"
+SEGMENTS_TAG = "segments"
+
+
+def document_status(counts: Counter) -> DocumentStatus:
+    if counts[SegmentStatus.FAILED] == sum(counts.values()):
+        return DocumentStatus.FAILED
+    if counts[SegmentStatus.FAILED] or counts[SegmentStatus.UNTRANSLATED]:
+        return DocumentStatus.PARTIAL
+    if counts[SegmentStatus.TRANSLATED]:
+        return DocumentStatus.TRANSLATED
+    return DocumentStatus.PASSTHROUGH
+
+
+def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segment]]:
+    """The document row and its segments numbered in document order.
+
+    A segment that was not translated keeps its source text in the rebuilt
+    document, so the document is always complete; its status says why.
+    """
+    ordered = sorted(segments, key=lambda seg: seg.order)
+    numbered = [seg.replace(segment_index=i) for i, seg in enumerate(ordered)]
+    source = "".join(seg.prefix + seg.source_text + seg.separator for seg in numbered)
+    translated = "".join(
+        seg.prefix + (seg.translated_text if seg.translated_text is not None else seg.source_text)
+        + seg.separator
+        for seg in numbered
+    )
+    counts = Counter(seg.status for seg in numbered)
+    languages = Counter()
+    for seg in numbered:
+        if seg.source_lang:
+            languages[seg.source_lang] += len(seg.source_text)
+    first = numbered[0]
+    document = TranslatedDocument(
+        doc_id=doc_id, source_path=first.source_path, encoding=first.encoding,
+        source_lang=languages.most_common(1)[0][0] if languages else None,
+        target_lang=first.target_lang, source_text=source, translated_text=translated,
+        n_segments=len(numbered), n_translated=counts[SegmentStatus.TRANSLATED],
+        n_passthrough=counts[SegmentStatus.PASSTHROUGH],
+        n_untranslated=counts[SegmentStatus.UNTRANSLATED],
+        n_failed=counts[SegmentStatus.FAILED], status=document_status(counts))
+    return document, numbered
+
+
+class RebuildDocument(beam.DoFn):
+    def __init__(self) -> None:
+        self.documents = Metrics.counter("corpus", "documents_written")
+
+    def process(self, keyed: tuple[str, Iterable[Segment]]) -> Iterator[object]:
+        document, segments = rebuild(*keyed)
+        self.documents.inc()
+        yield document
+        for seg in segments:
+            yield beam.pvalue.TaggedOutput(SEGMENTS_TAG, seg)
+            if seg.status == SegmentStatus.FAILED:
+                yield beam.pvalue.TaggedOutput(ERRORS_TAG, ErrorRecord(
+                    seg.source_path, seg.doc_id, STAGE, "TranslationFailed", seg.error or "",
+                    seg.paragraph_index, seg.sentence_index))
+
+
+class RebuildDocuments(beam.PTransform):
+    """Segments → documents (main), numbered `segments`, and `errors` for failed segments."""
+
+    def expand(self, segments: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        return (
+            segments
+            | "ByDocument" >> beam.Map(lambda seg: (seg.doc_id, seg))
+            | "Group" >> beam.GroupByKey()
+            | "Rebuild" >> beam.ParDo(RebuildDocument()).with_outputs(
+                SEGMENTS_TAG, ERRORS_TAG, main="documents")
+        )

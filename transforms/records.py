@@ -1,0 +1,105 @@
+"""The records that flow between stages.
+
+`Segment` is the one record type that travels from paragraph splitting to the
+writers; `SourceDocument` is what a reader hands to the splitter and `ErrorRecord`
+is what any stage sends to the dead-letter output. Their field names are the
+Parquet column names (see `transforms.schemas`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+ERRORS_TAG = "errors"
+
+
+class SegmentStatus(StrEnum):
+    TRANSLATED = "translated"
+    PASSTHROUGH = "passthrough"
+    UNTRANSLATED = "untranslated"
+    FAILED = "failed"
+
+
+class DocumentStatus(StrEnum):
+    TRANSLATED = "translated"
+    PASSTHROUGH = "passthrough"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    doc_id: str
+    source_path: str
+    text: str
+    encoding: str
+    source_lang_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One translatable unit: a paragraph, or a sentence of an over-long paragraph.
+
+    `prefix` + `source_text` + `separator`, concatenated over a document's segments
+    in (paragraph_index, sentence_index) order, is the document byte for byte.
+    """
+
+    doc_id: str
+    source_path: str
+    encoding: str
+    paragraph_index: int
+    source_text: str
+    separator: str
+    prefix: str = ""
+    sentence_index: int = 0
+    segment_index: int = -1
+    source_lang: str | None = None
+    lang_score: float | None = None
+    source_lang_hint: str | None = None
+    target_lang: str | None = None
+    status: SegmentStatus | None = None
+    model_id: str | None = None
+    translated_text: str | None = None
+    score: float | None = None
+    source_tokens: int | None = None
+    target_tokens: int | None = None
+    flags: tuple[str, ...] = ()
+    error: str | None = None
+    pieces: tuple[str, ...] = field(default=(), repr=False)
+
+    def replace(self, **changes: object) -> Segment:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return (self.paragraph_index, self.sentence_index)
+
+
+@dataclass(frozen=True)
+class TranslatedDocument:
+    doc_id: str
+    source_path: str
+    encoding: str
+    source_lang: str | None
+    target_lang: str | None
+    source_text: str
+    translated_text: str
+    n_segments: int
+    n_translated: int
+    n_passthrough: int
+    n_untranslated: int
+    n_failed: int
+    status: DocumentStatus
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    source_path: str
+    doc_id: str | None
+    stage: str
+    error_type: str
+    message: str
+    paragraph_index: int | None = None
+    sentence_index: int | None = None

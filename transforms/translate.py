@@ -1,0 +1,96 @@
+"""TranslateSegments: batched CTranslate2 inference over segments of equal token length.
+
+Segments are bucketed by (model, source token count) and a bucket is translated
+when it holds `batch_token_budget` tokens, or at the end of the bundle. Equal
+lengths mean no padding, so a segment's translation and score do not depend on
+which other segments share its batch (int8 GEMMs change with padding), and no
+compute is spent on pad tokens. A batch that raises is split in halves until
+the segment that causes it is found; only that segment fails.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.shared import Shared
+from apache_beam.utils.windowed_value import WindowedValue
+
+from transforms.model import OUTPUT_LIMIT_FLAG, TranslationModel, TranslationModelHandler
+from transforms.records import Segment, SegmentStatus
+
+
+class TranslateBatches(beam.DoFn):
+    def __init__(self, handler: TranslationModelHandler, shared: Shared,
+                 batch_token_budget: int) -> None:
+        self.handler = handler
+        self.shared = shared
+        self.batch_token_budget = batch_token_budget
+        self.batches = Metrics.counter("corpus", "batches")
+        self.batch_sizes = Metrics.distribution("corpus", "batch_size")
+        self.translated = Metrics.counter("corpus", "segments_translated")
+        self.failed = Metrics.counter("corpus", "segments_failed")
+        self.target_tokens = Metrics.counter("corpus", "target_tokens")
+
+    def setup(self) -> None:
+        self._model: TranslationModel = self.shared.acquire(
+            self.handler.load_model, tag=self.handler.share_key())
+
+    def start_bundle(self) -> None:
+        self._buckets: dict[tuple[str | None, int], list[Segment]] = defaultdict(list)
+
+    def process(self, seg: Segment) -> Iterator[Segment]:
+        key = (seg.model_id, len(seg.pieces))
+        bucket = self._buckets[key]
+        bucket.append(seg)
+        if len(bucket) * max(1, key[1]) >= self.batch_token_budget:
+            del self._buckets[key]
+            yield from self._translate(bucket)
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        buckets, self._buckets = self._buckets, defaultdict(list)
+        for key in sorted(buckets, key=lambda k: (k[0] or "", k[1])):
+            for seg in self._translate(buckets[key]):
+                yield WindowedValue(seg, GlobalWindow().max_timestamp(), (GlobalWindow(),))
+
+    def _translate(self, batch: list[Segment]) -> Iterator[Segment]:
+        try:
+            hypotheses = self._model.translate([list(seg.pieces) for seg in batch])
+        except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
+            if len(batch) == 1:
+                self.failed.inc()
+                yield batch[0].replace(status=SegmentStatus.FAILED, pieces=(),
+                                       error=f"{type(exc).__name__}: {exc}")
+                return
+            middle = len(batch) // 2
+            yield from self._translate(batch[:middle])
+            yield from self._translate(batch[middle:])
+            return
+        self.batches.inc()
+        self.batch_sizes.update(len(batch))
+        self.translated.inc(len(batch))
+        for seg, hyp in zip(batch, hypotheses, strict=True):
+            self.target_tokens.inc(hyp.target_tokens)
+            flags = seg.flags + ((OUTPUT_LIMIT_FLAG,) if hyp.hit_length_limit else ())
+            yield seg.replace(
+                status=SegmentStatus.TRANSLATED, translated_text=hyp.text, score=hyp.score,
+                target_tokens=hyp.target_tokens, flags=flags, pieces=())
+
+
+class TranslateSegments(beam.PTransform):
+    """Translates the segments routed to the model; all others pass by untouched."""
+
+    def __init__(self, handler: TranslationModelHandler, batch_token_budget: int) -> None:
+        super().__init__()
+        self.handler = handler
+        self.batch_token_budget = batch_token_budget
+
+    def expand(self, segments: beam.PCollection) -> beam.PCollection:
+        to_translate, settled = segments | "NeedsModel" >> beam.Partition(
+            lambda seg, _: 1 if seg.status is not None else 0, 2)
+        translated = to_translate | "Translate" >> beam.ParDo(
+            TranslateBatches(self.handler, Shared(), self.batch_token_budget))
+        return (translated, settled) | "Merge" >> beam.Flatten()

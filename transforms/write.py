@@ -1,0 +1,43 @@
+"""WriteOutputs: segments/, documents/ and errors/ as zstd Parquet under the output path."""
+
+from __future__ import annotations
+
+import apache_beam as beam
+import pyarrow as pa
+from apache_beam.io.filesystems import FileSystems
+
+from transforms.schemas import document_schema, error_schema, segment_schema, to_row
+
+OUTPUT_TABLES = {"segments": segment_schema, "documents": document_schema, "errors": error_schema}
+
+
+class WriteTable(beam.PTransform):
+    """Records → Parquet shards `<output>/<table>/part-SSSSS-of-NNNNN.parquet`."""
+
+    def __init__(self, output: str, table: str, schema: pa.Schema) -> None:
+        super().__init__()
+        self.prefix = FileSystems.join(output, table, "part")
+        self.schema = schema
+
+    def expand(self, records: beam.PCollection) -> beam.pvalue.PDone:
+        schema = self.schema
+        return (
+            records
+            | "ToRow" >> beam.Map(to_row, schema)
+            | "Parquet" >> beam.io.WriteToParquet(
+                self.prefix, schema, codec="zstd", file_name_suffix=".parquet")
+        )
+
+
+class WriteOutputs(beam.PTransform):
+    """Writes every table of the output contract from a dict of PCollections by table name."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__()
+        self.output = output
+
+    def expand(self, tables: dict[str, beam.PCollection]) -> dict[str, beam.pvalue.PDone]:
+        return {
+            name: tables[name] | f"Write{name.title()}" >> WriteTable(self.output, name, schema)
+            for name, schema in OUTPUT_TABLES.items()
+        }
