@@ -43,14 +43,13 @@ class PipelineConfig:
         return dataclasses.asdict(self)
 
 
-
-
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ConfigError(
-            f"unknown key {where}{unknown[0]!r}; valid keys here: {', '.join(sorted(known))}")
+            f"unknown key {where}{unknown[0]!r}; valid keys here: {', '.join(sorted(known))}"
+        )
     kwargs = {}
     for name, value in values.items():
         nested = known[name].type

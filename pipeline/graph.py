@@ -26,15 +26,17 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
         paragraphs.paragraphs
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(RouteSettings(config.target_lang, model_id(model.path)))
-        | "SegmentParagraphs" >> beam.ParDo(
-            SegmentParagraphs(model.path, model.source_spm, model.max_input_tokens))
-        | "TranslateSegments" >> TranslateSegments(
-            TranslationModelHandler(model), config.translate.batch_token_budget)
+        | "SegmentParagraphs"
+        >> beam.ParDo(SegmentParagraphs(model.path, model.source_spm, model.max_input_tokens))
+        | "TranslateSegments"
+        >> TranslateSegments(TranslationModelHandler(model), config.translate.batch_token_budget)
     )
     rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
     errors = (
-        (read_errors, paragraphs[ERRORS_TAG], rebuilt[ERRORS_TAG]) | "AllErrors" >> beam.Flatten()
-    )
+        read_errors,
+        paragraphs[ERRORS_TAG],
+        rebuilt[ERRORS_TAG],
+    ) | "AllErrors" >> beam.Flatten()
     tables = {"segments": rebuilt[SEGMENTS_TAG], "documents": rebuilt.documents, "errors": errors}
     _ = tables | "WriteOutputs" >> WriteOutputs(config.output)
     return tables

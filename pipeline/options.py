@@ -42,8 +42,12 @@ class TranslationOptions(PipelineOptions):
         flag("config", help="YAML run configuration (see configs/local.yaml)")
         flag("input", action="append", help="file pattern; repeat for several (gs://, s3://, ...)")
         flag("output", help="output directory (local or any Beam FileSystems path)")
-        flag("overwrite", action="store_true", default=None,
-             help="replace the outputs already in --output")
+        flag(
+            "overwrite",
+            action="store_true",
+            default=None,
+            help="replace the outputs already in --output",
+        )
         flag("target_lang", help="language to translate into (ISO 639-1, e.g. en)")
         flag("source_lang", help="skip detection: every paragraph is in this language")
         flag("model", help="CTranslate2 model directory with source.spm/target.spm")

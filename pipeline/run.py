@@ -64,7 +64,8 @@ def prepare_output(config: PipelineConfig) -> None:
     if existing and not config.overwrite:
         raise ConfigError(
             f"{config.output} already holds a run ({', '.join(existing)}); "
-            "pass --overwrite to replace it or choose another --output")
+            "pass --overwrite to replace it or choose another --output"
+        )
     if existing:
         FileSystems.delete(existing)
 
@@ -75,7 +76,8 @@ def check_model(config: PipelineConfig) -> None:
         if not FileSystems.exists(FileSystems.join(model.path, name)):
             raise ConfigError(
                 f"model.path: {model.path} has no {name}; build the test models with "
-                "`make models` or convert a model (README: Using a real model)")
+                "`make models` or convert a model (README: Using a real model)"
+            )
 
 
 def run(argv: list[str]) -> dict:

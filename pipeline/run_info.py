@@ -15,8 +15,15 @@ from apache_beam.runners.runner import PipelineResult
 from pipeline.config import PipelineConfig
 from transforms.model import model_checksums, model_id
 
-PACKAGES = ("apache-beam", "ctranslate2", "sentencepiece", "pyarrow", "py3langid", "pysbd",
-            "charset-normalizer")
+PACKAGES = (
+    "apache-beam",
+    "ctranslate2",
+    "sentencepiece",
+    "pyarrow",
+    "py3langid",
+    "pysbd",
+    "charset-normalizer",
+)
 METRICS_NAMESPACE = "corpus"
 
 
@@ -31,8 +38,9 @@ def metric_counts(result: PipelineResult) -> dict[str, int]:
     return counts
 
 
-def write_run_info(config: PipelineConfig, options: PipelineOptions, result: PipelineResult,
-                   started: float) -> dict[str, Any]:
+def write_run_info(
+    config: PipelineConfig, options: PipelineOptions, result: PipelineResult, started: float
+) -> dict[str, Any]:
     finished = time.time()
     info = {
         "output": config.output,
@@ -41,10 +49,15 @@ def write_run_info(config: PipelineConfig, options: PipelineOptions, result: Pip
         "wall_seconds": round(finished - started, 3),
         "config": config.to_dict(),
         "pipeline_options": options.get_all_options(drop_default=True),
-        "model": {"id": model_id(config.model.path), "path": config.model.path,
-                  "sha256": model_checksums(config.model.path)},
-        "versions": {"python": platform.python_version(),
-                     **{name: metadata.version(name) for name in PACKAGES}},
+        "model": {
+            "id": model_id(config.model.path),
+            "path": config.model.path,
+            "sha256": model_checksums(config.model.path),
+        },
+        "versions": {
+            "python": platform.python_version(),
+            **{name: metadata.version(name) for name in PACKAGES},
+        },
         "counts": metric_counts(result),
     }
     with FileSystems.create(FileSystems.join(config.output, "run.json")) as handle:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 
-
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = ROOT / "samples" / "corpus"
 

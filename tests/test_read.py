@@ -18,10 +18,16 @@ def read_and_check(patterns, settings, check_documents, check_errors):
     """Runs ReadDocuments; the checks get [(doc_id, text, encoding)] and [(doc_id, type)]."""
     with local_pipeline() as p:
         docs, errs = p | ReadDocuments([str(x) for x in patterns], settings)
-        assert_that(docs | beam.Map(lambda d: (d.doc_id, d.text, d.encoding)),
-                    check_documents, label="documents")
-        assert_that(errs | beam.Map(lambda e: (e.doc_id, e.error_type, e.stage)),
-                    check_errors, label="errors")
+        assert_that(
+            docs | beam.Map(lambda d: (d.doc_id, d.text, d.encoding)),
+            check_documents,
+            label="documents",
+        )
+        assert_that(
+            errs | beam.Map(lambda e: (e.doc_id, e.error_type, e.stage)),
+            check_errors,
+            label="errors",
+        )
 
 
 def test_pattern_base_and_format():
@@ -41,16 +47,23 @@ def test_every_format_and_compression(tmp_path):
     (corpus / "plain.txt").write_text(HELLO, encoding="utf-8")
     (corpus / "sub" / "notes.md").write_bytes(b"\xef\xbb\xbf# Titel\n\nText")
     (corpus / "latin.txt").write_bytes(
-        "Grüße aus Köln: schöne Straßen, größere Plätze und überall Fußgänger.".encode("cp1252"))
+        "Grüße aus Köln: schöne Straßen, größere Plätze und überall Fußgänger.".encode("cp1252")
+    )
     (corpus / "packed.txt.gz").write_bytes(gzip.compress(HELLO.encode()))
     (corpus / "packed.md.bz2").write_bytes(bz2.compress(HELLO.encode()))
     (corpus / "packed.txt.zst").write_bytes(zstandard.ZstdCompressor().compress(HELLO.encode()))
-    lines = [json.dumps({"id": "x1", "text": "eins"}), "", json.dumps({"text": "zwei"}),
-             "{not json", json.dumps({"id": "x4", "body": "no text"})]
+    lines = [
+        json.dumps({"id": "x1", "text": "eins"}),
+        "",
+        json.dumps({"text": "zwei"}),
+        "{not json",
+        json.dumps({"id": "x4", "body": "no text"}),
+    ]
     (corpus / "docs.jsonl").write_text("\n".join(lines) + "\n")
     (corpus / "docs.jsonl.gz").write_bytes(gzip.compress(b'{"text": "gz line"}\n'))
-    pq.write_table(pa.table({"id": ["p0", None], "text": ["drei", "vier"]}),
-                   corpus / "rows.parquet")
+    pq.write_table(
+        pa.table({"id": ["p0", None], "text": ["drei", "vier"]}), corpus / "rows.parquet"
+    )
     pq.write_table(pa.table({"body": ["no text column"]}), corpus / "notext.parquet")
 
     def check_documents(documents):
@@ -68,11 +81,18 @@ def test_every_format_and_compression(tmp_path):
         assert by_id["rows.parquet:1"][0] == "vier"
         assert len(documents) == len(by_id) == 11
 
-    read_and_check([corpus / "**"], ReadSettings(id_field="id"), check_documents, equal_to([
-        ("docs.jsonl:4", "MalformedJSON", "read"),
-        ("docs.jsonl:5", "MissingText", "read"),
-        ("notext.parquet", "MissingColumn", "read"),
-    ]))
+    read_and_check(
+        [corpus / "**"],
+        ReadSettings(id_field="id"),
+        check_documents,
+        equal_to(
+            [
+                ("docs.jsonl:4", "MalformedJSON", "read"),
+                ("docs.jsonl:5", "MissingText", "read"),
+                ("notext.parquet", "MissingColumn", "read"),
+            ]
+        ),
+    )
 
 
 def test_bad_files_become_errors(tmp_path):
@@ -95,6 +115,9 @@ def test_bad_files_become_errors(tmp_path):
         assert "corrupt.txt.gz" in kinds
         assert kinds[None] == "NoMatch"
 
-    read_and_check([tmp_path / "*", tmp_path / "missing-*.txt"],
-                   ReadSettings(max_document_bytes=1000),
-                   equal_to([("ok.txt", "fine", "utf-8")]), check_errors)
+    read_and_check(
+        [tmp_path / "*", tmp_path / "missing-*.txt"],
+        ReadSettings(max_document_bytes=1000),
+        equal_to([("ok.txt", "fine", "utf-8")]),
+        check_errors,
+    )

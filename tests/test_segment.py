@@ -16,7 +16,11 @@ def test_sentences_keep_their_original_spacing():
     pieces, flags = split_to_limit(text, "de", chars, 20)
     assert rebuilt(pieces) == text
     assert [body for body, _ in pieces] == [
-        "Erster Satz.", "Zweiter Satz!", "Dritter Satz?", "Vierter."]
+        "Erster Satz.",
+        "Zweiter Satz!",
+        "Dritter Satz?",
+        "Vierter.",
+    ]
     assert [sep for _, sep in pieces] == ["  ", "\n", "\t ", ""]
     assert FORCED_SPLIT_FLAG not in flags
 

@@ -48,5 +48,10 @@ def test_split_paragraphs_sends_empty_documents_to_errors():
         texts = out.paragraphs | beam.Map(lambda segs: [s.source_text for s in segs])
         assert_that(texts, equal_to([["x", "y"]]), label="paragraphs")
         kinds = out[ERRORS_TAG] | beam.Map(lambda e: (e.doc_id, e.stage, e.error_type))
-        assert_that(kinds, equal_to([("empty.txt", "split", "EmptyDocument"),
-                                     ("blank.txt", "split", "EmptyDocument")]), label="errors")
+        assert_that(
+            kinds,
+            equal_to(
+                [("empty.txt", "split", "EmptyDocument"), ("blank.txt", "split", "EmptyDocument")]
+            ),
+            label="errors",
+        )

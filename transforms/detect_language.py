@@ -42,7 +42,7 @@ class DetectDocumentLanguages(beam.DoFn):
     def setup(self) -> None:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        self._identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         detected = [self._detect(seg) for seg in segments]
@@ -56,7 +56,7 @@ class DetectDocumentLanguages(beam.DoFn):
             flags = seg.flags
             if letters == 0:
                 flags += (NO_LETTERS_FLAG,)
-            elif not trusted and dominant and dominant != lang:
+            elif not trusted and dominant:
                 self.fallbacks.inc()
                 lang, flags = dominant, flags + (DOCUMENT_FALLBACK_FLAG,)
             out.append(seg.replace(source_lang=lang, lang_score=prob, flags=flags))

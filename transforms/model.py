@@ -111,12 +111,14 @@ class TranslationModel:
         hypotheses = []
         for result in results:
             tokens = result.hypotheses[0]
-            hypotheses.append(Hypothesis(
-                text=self.target_sp.decode(tokens),
-                score=float(result.scores[0]),
-                target_tokens=len(tokens),
-                hit_length_limit=len(tokens) >= limit,
-            ))
+            hypotheses.append(
+                Hypothesis(
+                    text=self.target_sp.decode(tokens),
+                    score=float(result.scores[0]),
+                    target_tokens=len(tokens),
+                    hit_length_limit=len(tokens) >= limit,
+                )
+            )
         return hypotheses
 
 

@@ -90,10 +90,22 @@ class ReadFile(beam.DoFn):
 
     def process(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         fmt = document_format(matched.path)
-        readers = {"text": self._read_text, "jsonl": self._read_jsonl, "parquet": self._read_parquet}
+        readers = {
+            "text": self._read_text,
+            "jsonl": self._read_jsonl,
+            "parquet": self._read_parquet,
+        }
         if fmt is None:
-            results = iter([_error(matched.path, matched.relative_path, "UnsupportedFormat",
-                                   "extension is not .txt, .md, .jsonl or .parquet")])
+            results = iter(
+                [
+                    _error(
+                        matched.path,
+                        matched.relative_path,
+                        "UnsupportedFormat",
+                        "extension is not .txt, .md, .jsonl or .parquet",
+                    )
+                ]
+            )
         else:
             results = readers[fmt](matched)
         try:
@@ -105,7 +117,9 @@ class ReadFile(beam.DoFn):
             self.read_errors.inc()
             yield _error(matched.path, matched.relative_path, type(exc).__name__, str(exc))
 
-    def _read_text(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+    def _read_text(
+        self, matched: MatchedFile
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         cap = self.settings.max_document_bytes
         doc_id = matched.relative_path
         compressed = CompressionTypes.detect_compression_type(matched.path) != "uncompressed"
@@ -124,7 +138,9 @@ class ReadFile(beam.DoFn):
             return
         yield SourceDocument(doc_id, matched.path, text, encoding)
 
-    def _read_jsonl(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+    def _read_jsonl(
+        self, matched: MatchedFile
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         settings = self.settings
         with FileSystems.open(matched.path) as handle:
             for line_number, raw in enumerate(iter(handle.readline, b""), start=1):
@@ -141,7 +157,9 @@ class ReadFile(beam.DoFn):
                     continue
                 yield from self._record(obj, matched.path, doc_id, "utf-8")
 
-    def _read_parquet(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+    def _read_parquet(
+        self, matched: MatchedFile
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         settings = self.settings
         with FileSystems.open(matched.path) as handle:
             parquet = pq.ParquetFile(handle)
@@ -149,8 +167,12 @@ class ReadFile(beam.DoFn):
             wanted = [c for c in (settings.text_field, settings.id_field, settings.lang_field) if c]
             missing = [c for c in wanted if c not in names]
             if missing:
-                yield _error(matched.path, matched.relative_path, "MissingColumn",
-                             f"columns {missing} not in {sorted(names)}")
+                yield _error(
+                    matched.path,
+                    matched.relative_path,
+                    "MissingColumn",
+                    f"columns {missing} not in {sorted(names)}",
+                )
                 return
             row_number = 0
             for batch in parquet.iter_batches(columns=sorted(set(wanted))):
@@ -159,8 +181,9 @@ class ReadFile(beam.DoFn):
                     row_number += 1
                     yield from self._record(obj, matched.path, doc_id, "utf-8")
 
-    def _record(self, obj: object, path: str, doc_id: str, encoding: str
-                ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+    def _record(
+        self, obj: object, path: str, doc_id: str, encoding: str
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         """A JSONL object or Parquet row as a document, or the reason it is not one."""
         settings = self.settings
         if not isinstance(obj, dict):
@@ -168,8 +191,12 @@ class ReadFile(beam.DoFn):
             return
         text = obj.get(settings.text_field)
         if not isinstance(text, str):
-            yield _error(path, doc_id, "MissingText",
-                         f"field {settings.text_field!r} is missing or not a string")
+            yield _error(
+                path,
+                doc_id,
+                "MissingText",
+                f"field {settings.text_field!r} is missing or not a string",
+            )
             return
         if len(text.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
             yield _oversize(path, doc_id, len(text), settings.max_document_bytes)
@@ -181,13 +208,21 @@ class ReadFile(beam.DoFn):
 
 
 def _oversize(path: str, doc_id: str, size: int, cap: int) -> beam.pvalue.TaggedOutput:
-    return _error(path, doc_id, "DocumentTooLarge",
-                  f"document is over the {cap}-byte cap (at least {size} bytes); raise "
-                  "max_document_bytes to read it")
+    return _error(
+        path,
+        doc_id,
+        "DocumentTooLarge",
+        f"document is over the {cap}-byte cap (at least {size} bytes); raise "
+        "max_document_bytes to read it",
+    )
 
 
-def _error(path: str, doc_id: str | None, error_type: str, message: str) -> beam.pvalue.TaggedOutput:
-    return beam.pvalue.TaggedOutput(ERRORS_TAG, ErrorRecord(path, doc_id, STAGE, error_type, message))
+def _error(
+    path: str, doc_id: str | None, error_type: str, message: str
+) -> beam.pvalue.TaggedOutput:
+    return beam.pvalue.TaggedOutput(
+        ERRORS_TAG, ErrorRecord(path, doc_id, STAGE, error_type, message)
+    )
 
 
 class ReadDocuments(beam.PTransform):
@@ -207,7 +242,8 @@ class ReadDocuments(beam.PTransform):
         read = (
             matched.files
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(ReadFile(self.settings)).with_outputs(ERRORS_TAG, main="documents")
+            | "Read"
+            >> beam.ParDo(ReadFile(self.settings)).with_outputs(ERRORS_TAG, main="documents")
         )
         errors = (matched[ERRORS_TAG], read[ERRORS_TAG]) | "MergeErrors" >> beam.Flatten()
         return read.documents, errors

@@ -41,7 +41,8 @@ def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocumen
     numbered = [seg.replace(segment_index=i) for i, seg in enumerate(ordered)]
     source = "".join(seg.prefix + seg.source_text + seg.separator for seg in numbered)
     translated = "".join(
-        seg.prefix + (seg.translated_text if seg.translated_text is not None else seg.source_text)
+        seg.prefix
+        + (seg.translated_text if seg.translated_text is not None else seg.source_text)
         + seg.separator
         for seg in numbered
     )
@@ -52,13 +53,20 @@ def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocumen
             languages[seg.source_lang] += len(seg.source_text)
     first = numbered[0]
     document = TranslatedDocument(
-        doc_id=doc_id, source_path=first.source_path, encoding=first.encoding,
+        doc_id=doc_id,
+        source_path=first.source_path,
+        encoding=first.encoding,
         source_lang=languages.most_common(1)[0][0] if languages else None,
-        target_lang=first.target_lang, source_text=source, translated_text=translated,
-        n_segments=len(numbered), n_translated=counts[SegmentStatus.TRANSLATED],
+        target_lang=first.target_lang,
+        source_text=source,
+        translated_text=translated,
+        n_segments=len(numbered),
+        n_translated=counts[SegmentStatus.TRANSLATED],
         n_passthrough=counts[SegmentStatus.PASSTHROUGH],
         n_untranslated=counts[SegmentStatus.UNTRANSLATED],
-        n_failed=counts[SegmentStatus.FAILED], status=document_status(counts))
+        n_failed=counts[SegmentStatus.FAILED],
+        status=document_status(counts),
+    )
     return document, numbered
 
 
@@ -73,9 +81,18 @@ class RebuildDocument(beam.DoFn):
         for seg in segments:
             yield beam.pvalue.TaggedOutput(SEGMENTS_TAG, seg)
             if seg.status == SegmentStatus.FAILED:
-                yield beam.pvalue.TaggedOutput(ERRORS_TAG, ErrorRecord(
-                    seg.source_path, seg.doc_id, STAGE, "TranslationFailed", seg.error or "",
-                    seg.paragraph_index, seg.sentence_index))
+                yield beam.pvalue.TaggedOutput(
+                    ERRORS_TAG,
+                    ErrorRecord(
+                        seg.source_path,
+                        seg.doc_id,
+                        STAGE,
+                        "TranslationFailed",
+                        seg.error or "",
+                        seg.paragraph_index,
+                        seg.sentence_index,
+                    ),
+                )
 
 
 class RebuildDocuments(beam.PTransform):
@@ -86,6 +103,8 @@ class RebuildDocuments(beam.PTransform):
             segments
             | "ByDocument" >> beam.Map(lambda seg: (seg.doc_id, seg))
             | "Group" >> beam.GroupByKey()
-            | "Rebuild" >> beam.ParDo(RebuildDocument()).with_outputs(
-                SEGMENTS_TAG, ERRORS_TAG, main="documents")
+            | "Rebuild"
+            >> beam.ParDo(RebuildDocument()).with_outputs(
+                SEGMENTS_TAG, ERRORS_TAG, main="documents"
+            )
         )

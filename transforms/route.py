@@ -32,8 +32,11 @@ class RouteDocumentSegments(beam.DoFn):
         for seg in segments:
             if NO_LETTERS_FLAG in seg.flags or seg.source_lang == target:
                 self.passthrough.inc()
-                yield seg.replace(target_lang=target, status=SegmentStatus.PASSTHROUGH,
-                                  translated_text=seg.source_text)
+                yield seg.replace(
+                    target_lang=target,
+                    status=SegmentStatus.PASSTHROUGH,
+                    translated_text=seg.source_text,
+                )
             else:
                 yield seg.replace(target_lang=target, model_id=self.settings.model_id)
 

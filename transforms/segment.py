@@ -41,8 +41,9 @@ def sentence_starts(text: str, language: str | None) -> list[int]:
     import pysbd
     from pysbd.languages import LANGUAGE_CODES
 
-    segmenter = pysbd.Segmenter(language=language if language in LANGUAGE_CODES else "en",
-                                clean=False)
+    segmenter = pysbd.Segmenter(
+        language=language if language in LANGUAGE_CODES else "en", clean=False
+    )
     starts, position = [], 0
     for sentence in segmenter.segment(text):
         core = sentence.strip()
@@ -107,8 +108,7 @@ class SegmentParagraphs(beam.DoFn):
     def setup(self) -> None:
         import sentencepiece as spm
 
-        self._sp = spm.SentencePieceProcessor(
-            model_file=str(Path(self.model_path) / self.spm_name))
+        self._sp = spm.SentencePieceProcessor(model_file=str(Path(self.model_path) / self.spm_name))
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if seg.status is not None:
@@ -120,13 +120,20 @@ class SegmentParagraphs(beam.DoFn):
             return
         self.split_paragraphs.inc()
         parts, flags = split_to_limit(
-            seg.source_text, seg.source_lang,
-            lambda text: len(self._sp.encode(text)), self.max_input_tokens)
+            seg.source_text,
+            seg.source_lang,
+            lambda text: len(self._sp.encode(text)),
+            self.max_input_tokens,
+        )
         for index, (body, separator) in enumerate(parts):
             tokens = self._sp.encode(body, out_type=str)
             last = index == len(parts) - 1
             yield seg.replace(
-                source_text=body, sentence_index=index, pieces=tuple(tokens),
-                source_tokens=len(tokens), prefix=seg.prefix if index == 0 else "",
+                source_text=body,
+                sentence_index=index,
+                pieces=tuple(tokens),
+                source_tokens=len(tokens),
+                prefix=seg.prefix if index == 0 else "",
                 separator=separator + (seg.separator if last else ""),
-                flags=seg.flags + tuple(flags))
+                flags=seg.flags + tuple(flags),
+            )

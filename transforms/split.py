@@ -55,15 +55,29 @@ class SplitDocument(beam.DoFn):
         if not parts:
             self.empty.inc()
             kind = "empty" if not doc.text else "whitespace-only"
-            yield beam.pvalue.TaggedOutput(ERRORS_TAG, ErrorRecord(
-                doc.source_path, doc.doc_id, STAGE, "EmptyDocument",
-                f"document is {kind}: nothing to translate"))
+            yield beam.pvalue.TaggedOutput(
+                ERRORS_TAG,
+                ErrorRecord(
+                    doc.source_path,
+                    doc.doc_id,
+                    STAGE,
+                    "EmptyDocument",
+                    f"document is {kind}: nothing to translate",
+                ),
+            )
             return
         self.paragraphs.inc(len(parts))
         yield [
-            Segment(doc_id=doc.doc_id, source_path=doc.source_path, encoding=doc.encoding,
-                    paragraph_index=i, source_text=body, separator=sep, prefix=prefix,
-                    source_lang_hint=doc.source_lang_hint)
+            Segment(
+                doc_id=doc.doc_id,
+                source_path=doc.source_path,
+                encoding=doc.encoding,
+                paragraph_index=i,
+                source_text=body,
+                separator=sep,
+                prefix=prefix,
+                source_lang_hint=doc.source_lang_hint,
+            )
             for i, (prefix, body, sep) in enumerate(parts)
         ]
 

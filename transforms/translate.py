@@ -24,8 +24,9 @@ from transforms.records import Segment, SegmentStatus
 
 
 class TranslateBatches(beam.DoFn):
-    def __init__(self, handler: TranslationModelHandler, shared: Shared,
-                 batch_token_budget: int) -> None:
+    def __init__(
+        self, handler: TranslationModelHandler, shared: Shared, batch_token_budget: int
+    ) -> None:
         self.handler = handler
         self.shared = shared
         self.batch_token_budget = batch_token_budget
@@ -37,7 +38,8 @@ class TranslateBatches(beam.DoFn):
 
     def setup(self) -> None:
         self._model: TranslationModel = self.shared.acquire(
-            self.handler.load_model, tag=self.handler.share_key())
+            self.handler.load_model, tag=self.handler.share_key()
+        )
 
     def start_bundle(self) -> None:
         self._buckets: dict[tuple[str | None, int], list[Segment]] = defaultdict(list)
@@ -62,8 +64,9 @@ class TranslateBatches(beam.DoFn):
         except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
             if len(batch) == 1:
                 self.failed.inc()
-                yield batch[0].replace(status=SegmentStatus.FAILED, pieces=(),
-                                       error=f"{type(exc).__name__}: {exc}")
+                yield batch[0].replace(
+                    status=SegmentStatus.FAILED, pieces=(), error=f"{type(exc).__name__}: {exc}"
+                )
                 return
             middle = len(batch) // 2
             yield from self._translate(batch[:middle])
@@ -76,8 +79,13 @@ class TranslateBatches(beam.DoFn):
             self.target_tokens.inc(hyp.target_tokens)
             flags = seg.flags + ((OUTPUT_LIMIT_FLAG,) if hyp.hit_length_limit else ())
             yield seg.replace(
-                status=SegmentStatus.TRANSLATED, translated_text=hyp.text, score=hyp.score,
-                target_tokens=hyp.target_tokens, flags=flags, pieces=())
+                status=SegmentStatus.TRANSLATED,
+                translated_text=hyp.text,
+                score=hyp.score,
+                target_tokens=hyp.target_tokens,
+                flags=flags,
+                pieces=(),
+            )
 
 
 class TranslateSegments(beam.PTransform):
@@ -90,7 +98,9 @@ class TranslateSegments(beam.PTransform):
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
         to_translate, settled = segments | "NeedsModel" >> beam.Partition(
-            lambda seg, _: 1 if seg.status is not None else 0, 2)
+            lambda seg, _: 1 if seg.status is not None else 0, 2
+        )
         translated = to_translate | "Translate" >> beam.ParDo(
-            TranslateBatches(self.handler, Shared(), self.batch_token_budget))
+            TranslateBatches(self.handler, Shared(), self.batch_token_budget)
+        )
         return (translated, settled) | "Merge" >> beam.Flatten()

@@ -24,8 +24,10 @@ class WriteTable(beam.PTransform):
         return (
             records
             | "ToRow" >> beam.Map(to_row, schema)
-            | "Parquet" >> beam.io.WriteToParquet(
-                self.prefix, schema, codec="zstd", file_name_suffix=".parquet")
+            | "Parquet"
+            >> beam.io.WriteToParquet(
+                self.prefix, schema, codec="zstd", file_name_suffix=".parquet"
+            )
         )
 
 
