@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 models: $(MODELS)
 
-$(MODELS) &: $(STAMP) tools/build_test_models.py
+$(MODELS) &: $(STAMP) tools/build_test_models.py $(wildcard tools/test_models/*.py)
 	$(PY) -m tools.build_test_models --out models
 
 run: install models

@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
-from transforms.model import ModelSettings
+from transforms.model import MODEL_STYLES, ModelSettings
 from transforms.read import ReadSettings
+from transforms.route import Route
 
 
 class ConfigError(ValueError):
@@ -32,15 +33,52 @@ class TranslateSettings:
 class PipelineConfig:
     input: list[str]
     output: str
-    target_lang: str = "en"
+    target_lang: list[str] = field(default_factory=lambda: ["en"])
     overwrite: bool = False
     read: ReadSettings = field(default_factory=ReadSettings)
     language: LanguageSettings = field(default_factory=LanguageSettings)
-    model: ModelSettings = field(default_factory=lambda: ModelSettings(path="models/copy"))
+    # `model` is the model of the default `* → target` routes; `models` names more models
+    # for `routes`, which are tried exact source first, then `*`.
+    model: ModelSettings | None = None
+    models: dict[str, ModelSettings] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
     translate: TranslateSettings = field(default_factory=TranslateSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def model_table(self) -> dict[str, ModelSettings]:
+        """Every model a route uses, by name (`default` is the `model` section)."""
+        table = dict(self.models)
+        if self.model is not None:
+            table[DEFAULT_MODEL] = self.model
+        return {name: table[name] for name in sorted({route.model for route in self.route_table()})}
+
+    def route_table(self) -> list[Route]:
+        if self.routes:
+            return list(self.routes)
+        return [Route("*", target, DEFAULT_MODEL) for target in self.target_lang]
+
+    def validate(self) -> None:
+        """Fails on combinations no stage could carry out, naming the key to fix."""
+        if not self.routes and self.model is None:
+            raise ConfigError("no model: set `model.path` (or --model DIR), or `models` + `routes`")
+        names = set(self.models) | ({DEFAULT_MODEL} if self.model else set())
+        for index, route in enumerate(self.route_table()):
+            if route.model not in names:
+                raise ConfigError(
+                    f"routes[{index}].model: no model named {route.model!r}; "
+                    f"defined: {', '.join(sorted(names)) or 'none'}")
+            if route.target not in self.target_lang:
+                raise ConfigError(
+                    f"routes[{index}].target: {route.target!r} is not in target_lang "
+                    f"{self.target_lang}; add it there or remove the route")
+        for name, model in {**self.models, DEFAULT_MODEL: self.model}.items():
+            if model is not None and model.style not in MODEL_STYLES:
+                raise ConfigError(f"models.{name}.style must be one of {', '.join(MODEL_STYLES)}")
+
+
+DEFAULT_MODEL = "default"
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
@@ -52,17 +90,31 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         )
     kwargs = {}
     for name, value in values.items():
-        nested = known[name].type
-        section = _SECTION_TYPES.get(nested)
-        if section is not None:
-            if not isinstance(value, dict):
-                raise ConfigError(f"{where}{name} must be a mapping of settings")
-            value = _build(section, value, f"{where}{name}.")
+        kind = known[name].type
+        if kind == "dict[str, ModelSettings]":
+            value = {key: _section(ModelSettings, item, f"{where}{name}.{key}")
+                     for key, item in _mapping(value, f"{where}{name}").items()}
+        elif kind == "list[Route]":
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}{name} must be a list of {{source, target, model}}")
+            value = [_section(Route, item, f"{where}{name}[{i}]") for i, item in enumerate(value)]
+        elif kind.removesuffix(" | None") in _SECTION_TYPES:
+            value = _section(_SECTION_TYPES[kind.removesuffix(" | None")], value, f"{where}{name}")
         kwargs[name] = value
     try:
         return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(f"{where.rstrip('.') or 'config'}: {exc}") from exc
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of settings")
+    return value
+
+
+def _section(cls: type, value: Any, where: str) -> Any:
+    return _build(cls, _mapping(value, where), f"{where}.")
 
 
 _SECTION_TYPES = {
@@ -94,7 +146,11 @@ def load_config(path: str | None, overrides: dict[str, Any]) -> PipelineConfig:
             _set_dotted(values, dotted, value)
     if isinstance(values.get("input"), str):
         values["input"] = [values["input"]]
+    if isinstance(values.get("target_lang"), str):
+        values["target_lang"] = [lang.strip() for lang in values["target_lang"].split(",")]
     for required in ("input", "output"):
         if not values.get(required):
             raise ConfigError(f"{required!r} is not set: give --{required} or set it in the config")
-    return _build(PipelineConfig, values, "")
+    config = _build(PipelineConfig, values, "")
+    config.validate()
+    return config

@@ -6,12 +6,12 @@ import apache_beam as beam
 
 from pipeline.config import PipelineConfig
 from transforms.detect_language import DetectLanguage
-from transforms.model import TranslationModelHandler, model_id
+from transforms.model import TranslationModelHandler
 from transforms.read import ReadDocuments
 from transforms.rebuild import SEGMENTS_TAG, RebuildDocuments
 from transforms.records import ERRORS_TAG
-from transforms.route import RouteSegments, RouteSettings
-from transforms.segment import SegmentParagraphs
+from transforms.route import RouteSegments, RouteTable
+from transforms.segment import SegmentLongParagraphs
 from transforms.split import SplitParagraphs
 from transforms.translate import TranslateSegments
 from transforms.write import WriteOutputs
@@ -19,17 +19,17 @@ from transforms.write import WriteOutputs
 
 def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.PCollection]:
     """Adds the translation graph to `p`; returns the PCollections it writes, by table."""
-    model = config.model
+    models = config.model_table()
+    routes = RouteTable(config.route_table(), models)
+    handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     paragraphs = documents | "SplitParagraphs" >> SplitParagraphs()
     segments = (
         paragraphs.paragraphs
         | "DetectLanguage" >> DetectLanguage(config.language)
-        | "RouteSegments" >> RouteSegments(RouteSettings(config.target_lang, model_id(model.path)))
-        | "SegmentParagraphs"
-        >> beam.ParDo(SegmentParagraphs(model.path, model.source_spm, model.max_input_tokens))
-        | "TranslateSegments"
-        >> TranslateSegments(TranslationModelHandler(model), config.translate.batch_token_budget)
+        | "RouteSegments" >> RouteSegments(config.target_lang, routes)
+        | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
+        | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
     )
     rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
     errors = (

@@ -13,10 +13,11 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from pipeline.config import ConfigError, PipelineConfig, load_config
+from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
 from pipeline.graph import build_pipeline
 from pipeline.options import TranslationOptions
 from pipeline.run_info import write_run_info
+from transforms.model import ModelSettings
 from transforms.write import OUTPUT_TABLES
 
 REFUSED_RUNNERS = {
@@ -46,12 +47,19 @@ def local_worker_count(options: PipelineOptions) -> int:
 
 def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig:
     """intra_threads 0 means: this machine's cores shared evenly by the local workers."""
-    model = config.model
-    if model.intra_threads:
-        return config
     cores = len(os.sched_getaffinity(0))
-    threads = max(1, cores // (workers * model.inter_threads))
-    return dataclasses.replace(config, model=dataclasses.replace(model, intra_threads=threads))
+
+    def resolved(model: ModelSettings) -> ModelSettings:
+        if model.intra_threads:
+            return model
+        threads = max(1, cores // (workers * model.inter_threads))
+        return dataclasses.replace(model, intra_threads=threads)
+
+    return dataclasses.replace(
+        config,
+        model=resolved(config.model) if config.model else None,
+        models={name: resolved(model) for name, model in config.models.items()},
+    )
 
 
 def prepare_output(config: PipelineConfig) -> None:
@@ -70,14 +78,15 @@ def prepare_output(config: PipelineConfig) -> None:
         FileSystems.delete(existing)
 
 
-def check_model(config: PipelineConfig) -> None:
-    model = config.model
-    for name in ("model.bin", model.source_spm, model.target_spm):
-        if not FileSystems.exists(FileSystems.join(model.path, name)):
-            raise ConfigError(
-                f"model.path: {model.path} has no {name}; build the test models with "
-                "`make models` or convert a model (README: Using a real model)"
-            )
+def check_models(config: PipelineConfig) -> None:
+    for name, model in config.model_table().items():
+        for file in ("model.bin", model.source_spm, model.target_spm):
+            if not FileSystems.exists(FileSystems.join(model.path, file)):
+                key = "model.path" if name == DEFAULT_MODEL else f"models.{name}.path"
+                raise ConfigError(
+                    f"{key}: {model.path} has no {file}; build the test models with "
+                    "`make models` or convert a model (README: Using a real model)"
+                )
 
 
 def run(argv: list[str]) -> dict:
@@ -87,7 +96,7 @@ def run(argv: list[str]) -> dict:
     config = load_config(translation.config, translation.config_overrides())
     runner = resolve_runner(options)
     config = with_thread_defaults(config, local_worker_count(options))
-    check_model(config)
+    check_models(config)
     prepare_output(config)
     started = time.time()
     pipeline = beam.Pipeline(runner=runner, options=options)

@@ -14,6 +14,7 @@ from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
 from transforms.model import model_checksums, model_id
+from transforms.rebuild import ROUTE_STATUS_PREFIX
 
 PACKAGES = (
     "apache-beam",
@@ -38,10 +39,22 @@ def metric_counts(result: PipelineResult) -> dict[str, int]:
     return counts
 
 
+def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The route/status counters as rows {source_lang, target_lang, status, segments}."""
+    rows = []
+    for name, value in sorted(counts.items()):
+        if name.startswith(ROUTE_STATUS_PREFIX + ":"):
+            _, source, target, status = name.split(":")
+            rows.append({"source_lang": source, "target_lang": target, "status": status,
+                         "segments": value})
+    return rows
+
+
 def write_run_info(
     config: PipelineConfig, options: PipelineOptions, result: PipelineResult, started: float
 ) -> dict[str, Any]:
     finished = time.time()
+    counts = metric_counts(result)
     info = {
         "output": config.output,
         "state": str(result.state),
@@ -49,16 +62,16 @@ def write_run_info(
         "wall_seconds": round(finished - started, 3),
         "config": config.to_dict(),
         "pipeline_options": options.get_all_options(drop_default=True),
-        "model": {
-            "id": model_id(config.model.path),
-            "path": config.model.path,
-            "sha256": model_checksums(config.model.path),
+        "models": {
+            name: {"id": model_id(m.path), "path": m.path, "sha256": model_checksums(m.path)}
+            for name, m in config.model_table().items()
         },
         "versions": {
             "python": platform.python_version(),
             **{name: metadata.version(name) for name in PACKAGES},
         },
-        "counts": metric_counts(result),
+        "counts": {k: v for k, v in counts.items() if not k.startswith(ROUTE_STATUS_PREFIX)},
+        "segments_by_route": segments_by_route(counts),
     }
     with FileSystems.create(FileSystems.join(config.output, "run.json")) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())

@@ -92,7 +92,7 @@ def test_outputs_readable_by_pyarrow_and_polars(sample_copy):
         assert dataset.schema.equals(schema)
         assert pl.read_parquet(sample_copy / name / "*.parquet").columns == schema.names
     info = json.loads((sample_copy / "run.json").read_text())
-    assert info["model"]["id"] == "copy-test-v1"
+    assert info["models"]["default"]["id"] == "copy-test-v1"
     assert info["counts"]["documents_written"] == len(table(sample_copy, "documents"))
     assert set(info["versions"]) >= {"apache-beam", "ctranslate2", "sentencepiece", "pyarrow"}
 

@@ -12,7 +12,6 @@ import sentencepiece as spm
 from tools.build_test_models import (
     ALPHABET,
     LANGUAGES,
-    MAX_DECODING_LENGTH,
     MAX_INPUT_TOKENS,
     build_all,
     swapcase_reference,
@@ -69,7 +68,9 @@ def translator(models: dict[str, Path]) -> Callable[[str, str], ctranslate2.Tran
     def get(name: str, compute_type: str = "default") -> ctranslate2.Translator:
         if (name, compute_type) not in cache:
             path = str(models[name])
-            cache[name, compute_type] = ctranslate2.Translator(path, compute_type=compute_type)
+            # One thread: the model is tiny, extra threads only add waiting on small machines.
+            model = ctranslate2.Translator(path, compute_type=compute_type, intra_threads=1)
+            cache[name, compute_type] = model
         return cache[name, compute_type]
 
     return get
@@ -136,21 +137,24 @@ def test_nllb_style_prefix_replaces_source_language(translator, sp, name) -> Non
     with_eos = [[*source, "</s>"] for source in sources]  # caller-added EOS is harmless
     assert translate(model, with_eos, 1, prefixes) == expected
     assert translate(model, [["eng_Latn"]], 1, [["vie_Latn"]]) == [["vie_Latn"]]
-    # Without a prefix the source language token is copied.
-    assert translate(model, [["rus_Cyrl", *pieces[0]]])[0][0] == "rus_Cyrl"
+    # No prefix: the language token is copied. No language token: the prefix hides a piece.
+    assert translate(model, [["rus_Cyrl", *pieces[0]]]) == [["rus_Cyrl", *outputs[0]]]
+    assert translate(model, [pieces[0]], 1, [["ell_Grek"]]) == [["ell_Grek", *outputs[0][1:]]]
 
 
 def test_length_limits(translator) -> None:
     model = translator("copy")
     longest = ["a", "b", "<0x20>"] * (MAX_INPUT_TOKENS // 3)
     assert len(longest) == MAX_INPUT_TOKENS
-    assert translate(model, [longest], beam_size=2) == [longest]  # lost beams run past the end
+    # The beam that lost needs one decoder position past the source end.
+    assert translate(model, [longest], beam_size=2) == [longest]
     with pytest.raises(RuntimeError, match="position"):
         translate(model, [[*longest, "c"]])
-    forced = model.translate_batch(
-        [["a"]], min_decoding_length=MAX_DECODING_LENGTH, max_decoding_length=MAX_DECODING_LENGTH
+    # Every beam ends at the source end, however generous max_decoding_length is.
+    results = model.translate_batch(
+        [["a", "b"]], beam_size=4, num_hypotheses=4, max_decoding_length=10**6
     )
-    assert len(forced[0].hypotheses[0]) == MAX_DECODING_LENGTH
+    assert max(len(hypothesis) for hypothesis in results[0].hypotheses) <= 3
 
 
 def test_swapcase_reference_examples() -> None:

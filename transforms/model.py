@@ -11,11 +11,15 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from transforms.languages import language_token
 
 MANIFEST = "manifest.json"
 OUTPUT_LIMIT_FLAG = "output_length_limit"
+MODEL_STYLES = ("pair", "nllb", "m2m")
+EOS = "</s>"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,20 @@ class ModelSettings:
     intra_threads: int = 0
     source_spm: str = "source.spm"
     target_spm: str = "target.spm"
+    # "pair": one source and target language (OPUS-MT). "nllb"/"m2m": multilingual, with
+    # the source-language token before the text and the target's as `target_prefix`.
+    style: str = "pair"
+    language_tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def multilingual(self) -> bool:
+        return self.style != "pair"
+
+    def language_token(self, language: str | None) -> str | None:
+        """The model's token for an ISO 639-1 language (None: the model cannot take it)."""
+        if not language or not self.multilingual:
+            return None
+        return language_token(self.style, language, self.language_tokens)
 
     def decoding_limit(self, source_tokens: int) -> int:
         """Decoding stops here: proportional to the source, so a looping output is cut
@@ -74,15 +92,41 @@ def model_checksums(path: str) -> dict[str, str]:
     return sums
 
 
-class TranslationModel:
-    """A loaded translator and its tokenizers (a class, so Beam's `Shared` can hold it)."""
+class ModelTokenizer:
+    """The model's SentencePiece processors and how its inputs are framed."""
 
     def __init__(self, settings: ModelSettings) -> None:
-        import ctranslate2
         import sentencepiece as spm
 
         self.settings = settings
+        root = Path(settings.path)
+        self.source_sp = spm.SentencePieceProcessor(model_file=str(root / settings.source_spm))
+        self.target_sp = spm.SentencePieceProcessor(model_file=str(root / settings.target_spm))
+
+    def encode(self, text: str, source_lang: str | None) -> list[str]:
+        """The model input for `text`: NLLB/M2M style, `[src_lang] + pieces + [</s>]`."""
+        pieces = self.source_sp.encode(text, out_type=str)
+        if not self.settings.multilingual:
+            return pieces
+        return [self.settings.language_token(source_lang), *pieces, EOS]
+
+    def target_prefix(self, target_lang: str) -> list[str]:
+        token = self.settings.language_token(target_lang)
+        return [token] if token else []
+
+    def decode(self, tokens: list[str]) -> str:
+        return self.target_sp.decode(tokens)
+
+
+class TranslationModel:
+    """A loaded translator and its tokenizer (a class, so Beam's `Shared` can hold it)."""
+
+    def __init__(self, settings: ModelSettings) -> None:
+        import ctranslate2
+
+        self.settings = settings
         self.model_id = model_id(settings.path)
+        self.tokenizer = ModelTokenizer(settings)
         self.translator = ctranslate2.Translator(
             settings.path,
             device=settings.device,
@@ -90,33 +134,29 @@ class TranslationModel:
             inter_threads=settings.inter_threads,
             intra_threads=settings.intra_threads or default_intra_threads(),
         )
-        root = Path(settings.path)
-        self.source_sp = spm.SentencePieceProcessor(model_file=str(root / settings.source_spm))
-        self.target_sp = spm.SentencePieceProcessor(model_file=str(root / settings.target_spm))
 
-    def tokenize(self, text: str) -> list[str]:
-        return self.source_sp.encode(text, out_type=str)
-
-    def translate(self, batch: list[list[str]]) -> list[Hypothesis]:
-        """Translate one batch of tokenized sources (all of one length, by our batching)."""
+    def translate(self, batch: list[list[str]], target_langs: list[str]) -> list[Hypothesis]:
+        """Translate one batch of model inputs (all of one length, by our batching)."""
         settings = self.settings
-        limit = settings.decoding_limit(max(len(pieces) for pieces in batch))
+        prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
+        limit = settings.decoding_limit(max(len(tokens) for tokens in batch))
         results = self.translator.translate_batch(
             batch,
+            target_prefix=prefixes if any(prefixes) else None,
             beam_size=settings.beam_size,
             max_input_length=0,  # our segmenter keeps sources within max_input_tokens
             max_decoding_length=limit,
             return_scores=True,
         )
         hypotheses = []
-        for result in results:
-            tokens = result.hypotheses[0]
+        for result, prefix in zip(results, prefixes, strict=True):
+            tokens = result.hypotheses[0][len(prefix) :]
             hypotheses.append(
                 Hypothesis(
-                    text=self.target_sp.decode(tokens),
+                    text=self.tokenizer.decode(tokens),
                     score=float(result.scores[0]),
                     target_tokens=len(tokens),
-                    hit_length_limit=len(tokens) >= limit,
+                    hit_length_limit=len(tokens) + len(prefix) >= limit,
                 )
             )
         return hypotheses

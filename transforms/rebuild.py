@@ -19,6 +19,13 @@ from transforms.records import (
 
 STAGE = "translate"
 SEGMENTS_TAG = "segments"
+METRICS_NAMESPACE = "corpus"
+ROUTE_STATUS_PREFIX = "segments_by_route"
+
+
+def route_status_metric(seg: Segment) -> str:
+    """Counter name for a final segment: `segments_by_route:<source>:<target>:<status>`."""
+    return f"{ROUTE_STATUS_PREFIX}:{seg.source_lang or 'und'}:{seg.target_lang}:{seg.status}"
 
 
 def document_status(counts: Counter) -> DocumentStatus:
@@ -31,7 +38,7 @@ def document_status(counts: Counter) -> DocumentStatus:
     return DocumentStatus.PASSTHROUGH
 
 
-def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segment]]:
+def rebuild(segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segment]]:
     """The document row and its segments numbered in document order.
 
     A segment that was not translated keeps its source text in the rebuilt
@@ -53,7 +60,7 @@ def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocumen
             languages[seg.source_lang] += len(seg.source_text)
     first = numbered[0]
     document = TranslatedDocument(
-        doc_id=doc_id,
+        doc_id=first.doc_id,
         source_path=first.source_path,
         encoding=first.encoding,
         source_lang=languages.most_common(1)[0][0] if languages else None,
@@ -72,13 +79,14 @@ def rebuild(doc_id: str, segments: Iterable[Segment]) -> tuple[TranslatedDocumen
 
 class RebuildDocument(beam.DoFn):
     def __init__(self) -> None:
-        self.documents = Metrics.counter("corpus", "documents_written")
+        self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
 
-    def process(self, keyed: tuple[str, Iterable[Segment]]) -> Iterator[object]:
-        document, segments = rebuild(*keyed)
+    def process(self, keyed: tuple[tuple[str, str], Iterable[Segment]]) -> Iterator[object]:
+        document, segments = rebuild(keyed[1])
         self.documents.inc()
         yield document
         for seg in segments:
+            Metrics.counter(METRICS_NAMESPACE, route_status_metric(seg)).inc()
             yield beam.pvalue.TaggedOutput(SEGMENTS_TAG, seg)
             if seg.status == SegmentStatus.FAILED:
                 yield beam.pvalue.TaggedOutput(
@@ -96,12 +104,13 @@ class RebuildDocument(beam.DoFn):
 
 
 class RebuildDocuments(beam.PTransform):
-    """Segments → documents (main), numbered `segments`, and `errors` for failed segments."""
+    """Segments → one document per (doc_id, target_lang) (main), numbered `segments`, and
+    `errors` for failed segments."""
 
     def expand(self, segments: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return (
             segments
-            | "ByDocument" >> beam.Map(lambda seg: (seg.doc_id, seg))
+            | "ByDocument" >> beam.Map(lambda seg: ((seg.doc_id, seg.target_lang), seg))
             | "Group" >> beam.GroupByKey()
             | "Rebuild"
             >> beam.ParDo(RebuildDocument()).with_outputs(

@@ -60,6 +60,7 @@ class Segment:
     source_lang_hint: str | None = None
     target_lang: str | None = None
     status: SegmentStatus | None = None
+    model_name: str | None = None
     model_id: str | None = None
     translated_text: str | None = None
     score: float | None = None

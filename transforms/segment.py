@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.model import ModelSettings, ModelTokenizer
 from transforms.records import Segment
 
 SENTENCE_SPLIT_FLAG = "sentence_split"
@@ -97,36 +97,36 @@ def split_to_limit(
 
 
 class SegmentParagraphs(beam.DoFn):
-    """Adds SentencePiece tokens to each segment to translate, splitting long ones."""
+    """Adds the model input tokens to each segment to translate, splitting long ones."""
 
-    def __init__(self, model_path: str, spm_name: str, max_input_tokens: int) -> None:
-        self.model_path = model_path
-        self.spm_name = spm_name
-        self.max_input_tokens = max_input_tokens
+    def __init__(self, models: dict[str, ModelSettings]) -> None:
+        self.models = models
         self.split_paragraphs = Metrics.counter("corpus", "paragraphs_sentence_split")
 
     def setup(self) -> None:
-        import sentencepiece as spm
-
-        self._sp = spm.SentencePieceProcessor(model_file=str(Path(self.model_path) / self.spm_name))
+        self._tokenizers: dict[str, ModelTokenizer] = {}
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if seg.status is not None:
             yield seg
             return
-        pieces = self._sp.encode(seg.source_text, out_type=str)
-        if len(pieces) <= self.max_input_tokens:
-            yield seg.replace(pieces=tuple(pieces), source_tokens=len(pieces))
+        if seg.model_name not in self._tokenizers:
+            self._tokenizers[seg.model_name] = ModelTokenizer(self.models[seg.model_name])
+        tokenizer = self._tokenizers[seg.model_name]
+        limit = self.models[seg.model_name].max_input_tokens
+        tokens = tokenizer.encode(seg.source_text, seg.source_lang)
+        if len(tokens) <= limit:
+            yield seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))
             return
         self.split_paragraphs.inc()
         parts, flags = split_to_limit(
             seg.source_text,
             seg.source_lang,
-            lambda text: len(self._sp.encode(text)),
-            self.max_input_tokens,
+            lambda text: len(tokenizer.encode(text, seg.source_lang)),
+            limit,
         )
         for index, (body, separator) in enumerate(parts):
-            tokens = self._sp.encode(body, out_type=str)
+            tokens = tokenizer.encode(body, seg.source_lang)
             last = index == len(parts) - 1
             yield seg.replace(
                 source_text=body,
@@ -137,3 +137,14 @@ class SegmentParagraphs(beam.DoFn):
                 separator=separator + (seg.separator if last else ""),
                 flags=seg.flags + tuple(flags),
             )
+
+
+class SegmentLongParagraphs(beam.PTransform):
+    """Routed segments → model-ready segments within each model's input limit."""
+
+    def __init__(self, models: dict[str, ModelSettings]) -> None:
+        super().__init__()
+        self.models = models
+
+    def expand(self, segments: beam.PCollection) -> beam.PCollection:
+        return segments | beam.ParDo(SegmentParagraphs(self.models))

@@ -25,9 +25,9 @@ from transforms.records import Segment, SegmentStatus
 
 class TranslateBatches(beam.DoFn):
     def __init__(
-        self, handler: TranslationModelHandler, shared: Shared, batch_token_budget: int
+        self, handlers: dict[str, TranslationModelHandler], shared: Shared, batch_token_budget: int
     ) -> None:
-        self.handler = handler
+        self.handlers = handlers
         self.shared = shared
         self.batch_token_budget = batch_token_budget
         self.batches = Metrics.counter("corpus", "batches")
@@ -37,15 +37,17 @@ class TranslateBatches(beam.DoFn):
         self.target_tokens = Metrics.counter("corpus", "target_tokens")
 
     def setup(self) -> None:
-        self._model: TranslationModel = self.shared.acquire(
-            self.handler.load_model, tag=self.handler.share_key()
-        )
+        # Each model once per worker process, however many routes and DoFn instances use it.
+        self._models: dict[str, TranslationModel] = {
+            name: self.shared.acquire(handler.load_model, tag=handler.share_key())
+            for name, handler in self.handlers.items()
+        }
 
     def start_bundle(self) -> None:
         self._buckets: dict[tuple[str | None, int], list[Segment]] = defaultdict(list)
 
     def process(self, seg: Segment) -> Iterator[Segment]:
-        key = (seg.model_id, len(seg.pieces))
+        key = (seg.model_name, len(seg.pieces))
         bucket = self._buckets[key]
         bucket.append(seg)
         if len(bucket) * max(1, key[1]) >= self.batch_token_budget:
@@ -59,13 +61,18 @@ class TranslateBatches(beam.DoFn):
                 yield WindowedValue(seg, GlobalWindow().max_timestamp(), (GlobalWindow(),))
 
     def _translate(self, batch: list[Segment]) -> Iterator[Segment]:
+        model = self._models[batch[0].model_name]
         try:
-            hypotheses = self._model.translate([list(seg.pieces) for seg in batch])
+            hypotheses = model.translate(
+                [list(seg.pieces) for seg in batch], [seg.target_lang for seg in batch])
         except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
             if len(batch) == 1:
                 self.failed.inc()
                 yield batch[0].replace(
-                    status=SegmentStatus.FAILED, pieces=(), error=f"{type(exc).__name__}: {exc}"
+                    status=SegmentStatus.FAILED,
+                    model_id=model.model_id,
+                    pieces=(),
+                    error=f"{type(exc).__name__}: {exc}",
                 )
                 return
             middle = len(batch) // 2
@@ -80,6 +87,7 @@ class TranslateBatches(beam.DoFn):
             flags = seg.flags + ((OUTPUT_LIMIT_FLAG,) if hyp.hit_length_limit else ())
             yield seg.replace(
                 status=SegmentStatus.TRANSLATED,
+                model_id=model.model_id,
                 translated_text=hyp.text,
                 score=hyp.score,
                 target_tokens=hyp.target_tokens,
@@ -91,9 +99,11 @@ class TranslateBatches(beam.DoFn):
 class TranslateSegments(beam.PTransform):
     """Translates the segments routed to the model; all others pass by untouched."""
 
-    def __init__(self, handler: TranslationModelHandler, batch_token_budget: int) -> None:
+    def __init__(
+        self, handlers: dict[str, TranslationModelHandler], batch_token_budget: int
+    ) -> None:
         super().__init__()
-        self.handler = handler
+        self.handlers = handlers
         self.batch_token_budget = batch_token_budget
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
@@ -101,6 +111,6 @@ class TranslateSegments(beam.PTransform):
             lambda seg, _: 1 if seg.status is not None else 0, 2
         )
         translated = to_translate | "Translate" >> beam.ParDo(
-            TranslateBatches(self.handler, Shared(), self.batch_token_budget)
+            TranslateBatches(self.handlers, Shared(), self.batch_token_budget)
         )
         return (translated, settled) | "Merge" >> beam.Flatten()
