@@ -68,11 +68,13 @@ class PipelineConfig:
             if route.model not in names:
                 raise ConfigError(
                     f"routes[{index}].model: no model named {route.model!r}; "
-                    f"defined: {', '.join(sorted(names)) or 'none'}")
+                    f"defined: {', '.join(sorted(names)) or 'none'}"
+                )
             if route.target not in self.target_lang:
                 raise ConfigError(
                     f"routes[{index}].target: {route.target!r} is not in target_lang "
-                    f"{self.target_lang}; add it there or remove the route")
+                    f"{self.target_lang}; add it there or remove the route"
+                )
         for name, model in {**self.models, DEFAULT_MODEL: self.model}.items():
             if model is not None and model.style not in MODEL_STYLES:
                 raise ConfigError(f"models.{name}.style must be one of {', '.join(MODEL_STYLES)}")
@@ -92,8 +94,10 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     for name, value in values.items():
         kind = known[name].type
         if kind == "dict[str, ModelSettings]":
-            value = {key: _section(ModelSettings, item, f"{where}{name}.{key}")
-                     for key, item in _mapping(value, f"{where}{name}").items()}
+            value = {
+                key: _section(ModelSettings, item, f"{where}{name}.{key}")
+                for key, item in _mapping(value, f"{where}{name}").items()
+            }
         elif kind == "list[Route]":
             if not isinstance(value, list):
                 raise ConfigError(f"{where}{name} must be a list of {{source, target, model}}")

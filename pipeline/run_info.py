@@ -45,8 +45,9 @@ def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
     for name, value in sorted(counts.items()):
         if name.startswith(ROUTE_STATUS_PREFIX + ":"):
             _, source, target, status = name.split(":")
-            rows.append({"source_lang": source, "target_lang": target, "status": status,
-                         "segments": value})
+            rows.append(
+                {"source_lang": source, "target_lang": target, "status": status, "segments": value}
+            )
     return rows
 
 

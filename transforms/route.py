@@ -63,8 +63,10 @@ class RouteDocumentSegments(beam.DoFn):
         if NO_LETTERS_FLAG in seg.flags or seg.source_lang == target:
             self.passthrough.inc()
             return seg.replace(
-                target_lang=target, status=SegmentStatus.PASSTHROUGH,
-                translated_text=seg.source_text)
+                target_lang=target,
+                status=SegmentStatus.PASSTHROUGH,
+                translated_text=seg.source_text,
+            )
         name, reason = self.routes.model_for(seg.source_lang, target)
         if name is None:
             self.untranslated.inc()

@@ -64,7 +64,8 @@ class TranslateBatches(beam.DoFn):
         model = self._models[batch[0].model_name]
         try:
             hypotheses = model.translate(
-                [list(seg.pieces) for seg in batch], [seg.target_lang for seg in batch])
+                [list(seg.pieces) for seg in batch], [seg.target_lang for seg in batch]
+            )
         except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
             if len(batch) == 1:
                 self.failed.inc()
