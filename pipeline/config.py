@@ -18,6 +18,7 @@ from transforms.detect_language import LanguageSettings
 from transforms.model import MODEL_STYLES, ModelSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
+from transforms.split import SplitSettings
 
 
 class ConfigError(ValueError):
@@ -36,6 +37,7 @@ class PipelineConfig:
     target_lang: list[str] = field(default_factory=lambda: ["en"])
     overwrite: bool = False
     read: ReadSettings = field(default_factory=ReadSettings)
+    split: SplitSettings = field(default_factory=SplitSettings)
     language: LanguageSettings = field(default_factory=LanguageSettings)
     # `model` is the model of the default `* → target` routes; `models` names more models
     # for `routes`, which are tried exact source first, then `*`.
@@ -123,6 +125,7 @@ def _section(cls: type, value: Any, where: str) -> Any:
 
 _SECTION_TYPES = {
     "ReadSettings": ReadSettings,
+    "SplitSettings": SplitSettings,
     "LanguageSettings": LanguageSettings,
     "ModelSettings": ModelSettings,
     "TranslateSettings": TranslateSettings,

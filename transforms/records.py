@@ -52,6 +52,7 @@ class Segment:
     paragraph_index: int
     source_text: str
     separator: str
+    paragraph_count: int = 1
     prefix: str = ""
     sentence_index: int = 0
     segment_index: int = -1
@@ -68,10 +69,23 @@ class Segment:
     target_tokens: int | None = None
     flags: tuple[str, ...] = ()
     error: str | None = None
+    error_stage: str | None = None
+    error_type: str | None = None
     pieces: tuple[str, ...] = field(default=(), repr=False)
 
     def replace(self, **changes: object) -> Segment:
         return dataclasses.replace(self, **changes)
+
+    def fail(self, stage: str, error_type: str, message: str) -> Segment:
+        """This segment, failed: its source text stays in the document, the reason in errors/."""
+        return dataclasses.replace(
+            self,
+            status=SegmentStatus.FAILED,
+            error=f"{error_type}: {message}",
+            error_stage=stage,
+            error_type=error_type,
+            pieces=(),
+        )
 
     @property
     def order(self) -> tuple[int, int]:

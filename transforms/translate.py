@@ -22,6 +22,8 @@ from apache_beam.utils.windowed_value import WindowedValue
 from transforms.model import OUTPUT_LIMIT_FLAG, TranslationModel, TranslationModelHandler
 from transforms.records import Segment, SegmentStatus
 
+STAGE = "translate"
+
 
 class TranslateBatches(beam.DoFn):
     def __init__(
@@ -69,12 +71,8 @@ class TranslateBatches(beam.DoFn):
         except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
             if len(batch) == 1:
                 self.failed.inc()
-                yield batch[0].replace(
-                    status=SegmentStatus.FAILED,
-                    model_id=model.model_id,
-                    pieces=(),
-                    error=f"{type(exc).__name__}: {exc}",
-                )
+                failed = batch[0].fail(STAGE, type(exc).__name__, str(exc))
+                yield failed.replace(model_id=model.model_id)
                 return
             middle = len(batch) // 2
             yield from self._translate(batch[:middle])
