@@ -30,6 +30,8 @@ CONFIG_KEYS = {
     "id_field": "read.id_field",
     "lang_field": "read.lang_field",
     "max_document_bytes": "read.max_document_bytes",
+    "max_paragraphs": "split.max_paragraphs",
+    "max_paragraph_chars": "split.max_paragraph_chars",
 }
 
 
@@ -62,6 +64,8 @@ class TranslationOptions(PipelineOptions):
         flag("id_field", help="JSONL field / Parquet column holding the document id")
         flag("lang_field", help="JSONL field / Parquet column holding a source-language hint")
         flag("max_document_bytes", type=int, help="larger documents are refused")
+        flag("max_paragraphs", type=int, help="documents with more paragraphs are refused")
+        flag("max_paragraph_chars", type=int, help="longer paragraphs are left untranslated")
 
     def config_overrides(self) -> dict[str, Any]:
         overrides = {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}

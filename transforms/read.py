@@ -21,7 +21,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.decode import DecodeError, decode_bytes
-from transforms.records import ERRORS_TAG, ErrorRecord, SourceDocument
+from transforms.records import ERRORS_TAG, ErrorRecord, SourceDocument, exception_name
 
 STAGE = "read"
 TEXT_SUFFIXES = (".txt", ".md")
@@ -71,7 +71,7 @@ class MatchPatterns(beam.DoFn):
         try:
             metadata = FileSystems.match([pattern])[0].metadata_list
         except Exception as exc:  # noqa: BLE001 - any filesystem error becomes an error row
-            yield _error(pattern, None, type(exc).__name__, str(exc))
+            yield _error(pattern, None, exception_name(exc), str(exc))
             return
         if not metadata:
             yield _error(pattern, None, "NoMatch", f"pattern matched no files: {pattern}")
@@ -115,7 +115,7 @@ class ReadFile(beam.DoFn):
                 yield result
         except Exception as exc:  # noqa: BLE001 - corrupt archives, I/O errors mid-file
             self.read_errors.inc()
-            yield _error(matched.path, matched.relative_path, type(exc).__name__, str(exc))
+            yield _error(matched.path, matched.relative_path, exception_name(exc), str(exc))
 
     def _read_text(
         self, matched: MatchedFile

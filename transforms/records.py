@@ -15,6 +15,13 @@ from enum import StrEnum
 ERRORS_TAG = "errors"
 
 
+def exception_name(exc: BaseException) -> str:
+    """The `error_type` of an exception: its class name, with the module where the name
+    alone says nothing (`zlib.error`)."""
+    name = type(exc).__name__
+    return name if name[:1].isupper() else f"{type(exc).__module__}.{name}"
+
+
 class SegmentStatus(StrEnum):
     TRANSLATED = "translated"
     PASSTHROUGH = "passthrough"

@@ -16,7 +16,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.model import ModelSettings, ModelTokenizer
-from transforms.records import Segment
+from transforms.records import Segment, exception_name
 
 STAGE = "segment"
 SENTENCE_SPLIT_FLAG = "sentence_split"
@@ -114,7 +114,7 @@ class SegmentParagraphs(beam.DoFn):
         try:
             pieces = self._segment(seg)
         except Exception as exc:  # noqa: BLE001 - a tokenizer failure costs one segment
-            pieces = [seg.fail(STAGE, type(exc).__name__, str(exc))]
+            pieces = [seg.fail(STAGE, exception_name(exc), str(exc))]
         yield from pieces
 
     def _segment(self, seg: Segment) -> list[Segment]:
