@@ -8,6 +8,8 @@ pipeline starts and names the key.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
-from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.model import MODEL_STYLES, ModelSettings, model_checksums
 from transforms.read import ReadSettings
 from transforms.route import Route
 from transforms.split import SplitSettings
@@ -36,6 +38,7 @@ class PipelineConfig:
     output: str
     target_lang: list[str] = field(default_factory=lambda: ["en"])
     overwrite: bool = False
+    incremental: bool = False
     read: ReadSettings = field(default_factory=ReadSettings)
     split: SplitSettings = field(default_factory=SplitSettings)
     language: LanguageSettings = field(default_factory=LanguageSettings)
@@ -83,6 +86,31 @@ class PipelineConfig:
 
 
 DEFAULT_MODEL = "default"
+
+
+def settings_fingerprint(config: PipelineConfig) -> str:
+    """sha256 of everything that decides a translation: targets, language detection,
+    splitting, routes and each model's files and decoding settings (not paths, threads
+    or batch sizes, which do not change the output)."""
+    models = {
+        name: {
+            **{
+                k: v
+                for k, v in dataclasses.asdict(model).items()
+                if k not in ("path", "inter_threads", "intra_threads")
+            },
+            "files": model_checksums(model.path),
+        }
+        for name, model in config.model_table().items()
+    }
+    decisive = {
+        "target_lang": config.target_lang,
+        "language": dataclasses.asdict(config.language),
+        "split": dataclasses.asdict(config.split),
+        "routes": [dataclasses.asdict(route) for route in config.route_table()],
+        "models": models,
+    }
+    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, settings_fingerprint
 from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
 from transforms.model import TranslationModelHandler
 from transforms.read import ReadDocuments
 from transforms.rebuild import INCOMPLETE_TAG, SEGMENTS_TAG, RebuildDocuments
 from transforms.records import ERRORS_TAG
+from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
 from transforms.segment import SegmentLongParagraphs
 from transforms.split import SplitParagraphs
@@ -18,13 +19,25 @@ from transforms.translate import TranslateSegments
 from transforms.write import WriteOutputs
 
 
-def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.PCollection]:
-    """Adds the translation graph to `p`; returns the PCollections it writes, by table."""
+def build_pipeline(
+    p: beam.Pipeline, config: PipelineConfig, previous_run: str | None = None
+) -> dict[str, beam.PCollection]:
+    """Adds the translation graph to `p`; returns the PCollections it writes, by table.
+
+    With `previous_run` (an earlier output directory), documents it already translated
+    with the same settings are taken from it instead of being translated again."""
     models = config.model_table()
+    fingerprint = settings_fingerprint(config)
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
-    paragraphs = documents | "SplitParagraphs" >> SplitParagraphs(config.split)
+    to_translate, reused = documents, []
+    if previous_run:
+        to_translate, reused_segments = documents | "ReusePreviousRun" >> ReusePreviousRun(
+            previous_run, fingerprint, config.target_lang
+        )
+        reused = [reused_segments]
+    paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
     segments = (
         paragraphs.paragraphs
         | "DetectLanguage" >> DetectLanguage(config.language)
@@ -32,7 +45,11 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
         | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
     )
-    rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
+    rebuilt = (
+        (segments, *reused)
+        | "WithReused" >> beam.Flatten()
+        | "RebuildDocuments" >> RebuildDocuments(fingerprint)
+    )
     accounting = {
         "read": documents,
         "written": rebuilt.documents,

@@ -16,6 +16,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 CONFIG_KEYS = {
     "input": "input",
     "output": "output",
+    "overwrite": "overwrite",
+    "incremental": "incremental",
     "target_lang": "target_lang",
     "source_lang": "language.source_lang",
     "model": "model.path",
@@ -50,6 +52,12 @@ class TranslationOptions(PipelineOptions):
             default=None,
             help="replace the outputs already in --output",
         )
+        flag(
+            "incremental",
+            action="store_true",
+            default=None,
+            help="reuse the translations of documents unchanged since the run in --output",
+        )
         flag("target_lang", help="language to translate into (ISO 639-1, e.g. en)")
         flag("source_lang", help="skip detection: every paragraph is in this language")
         flag("model", help="CTranslate2 model directory with source.spm/target.spm")
@@ -68,6 +76,4 @@ class TranslationOptions(PipelineOptions):
         flag("max_paragraph_chars", type=int, help="longer paragraphs are left untranslated")
 
     def config_overrides(self) -> dict[str, Any]:
-        overrides = {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}
-        overrides["overwrite"] = self.overwrite
-        return overrides
+        return {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}

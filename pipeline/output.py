@@ -52,6 +52,9 @@ class StagedOutput:
                 "or choose another --output"
             )
 
+    def holds_run(self) -> bool:
+        return FileSystems.exists(FileSystems.join(self.final, RUN_INFO))
+
     def commit(self) -> None:
         """Moves the finished run into place, replacing the previous one."""
         if self.local:

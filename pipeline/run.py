@@ -86,10 +86,11 @@ def run(argv: list[str]) -> dict:
     config = with_thread_defaults(config, local_worker_count(options))
     check_models(config)
     output = StagedOutput(config.output, new_run_id())
-    output.check(config.overwrite)
+    output.check(config.overwrite or config.incremental)
+    previous_run = output.final if config.incremental and output.holds_run() else None
     started = time.time()
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, dataclasses.replace(config, output=output.staging))
+    build_pipeline(pipeline, dataclasses.replace(config, output=output.staging), previous_run)
     result = pipeline.run()
     result.wait_until_finish()
     info = write_run_info(config, options, result, started, output.staging)

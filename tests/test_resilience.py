@@ -146,8 +146,12 @@ def start_run(model: Path, corpus: Path, out: Path, *flags: str) -> subprocess.P
     )
 
 
+DOCUMENTS = 150
+
+
 def kill_when_writing(process: subprocess.Popen, out: Path) -> None:
-    """SIGKILL the run once its staged output has Parquet files in it (mid-write)."""
+    """SIGKILL the run once it has started writing its staged output (Beam's temporary
+    shard directories appear there when the write is initialised)."""
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         if any(out.parent.glob(f"{out.name}.partial-*/*/*")):
@@ -169,8 +173,8 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 def test_a_killed_run_leaves_no_partial_output_and_reruns(test_models, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    paragraph = "Ein Absatz mit einigen Wörtern, der übersetzt werden muss. " * 6
-    for index in range(400):
+    paragraph = "Ein Absatz mit einigen Wörtern, der übersetzt werden muss. " * 2
+    for index in range(DOCUMENTS):
         (corpus / f"doc{index:03}.txt").write_text(f"{index}. {paragraph}\n\n{paragraph}")
     out = tmp_path / "out"
     kill_when_writing(start_run(test_models["copy"], corpus, out), out)
@@ -179,12 +183,12 @@ def test_a_killed_run_leaves_no_partial_output_and_reruns(test_models, tmp_path)
     first = start_run(test_models["copy"], corpus, out)
     assert first.wait(timeout=300) == 0, first.stderr.read().decode()
     complete = snapshot(out)
-    assert len(table(out, "documents")) == 400
+    assert len(table(out, "documents")) == DOCUMENTS
 
     kill_when_writing(start_run(test_models["swapcase"], corpus, out, "--overwrite"), out)
     assert snapshot(out) == complete
 
     again = start_run(test_models["swapcase"], corpus, out, "--overwrite")
     assert again.wait(timeout=300) == 0, again.stderr.read().decode()
-    assert len(table(out, "documents")) == 400
+    assert len(table(out, "documents")) == DOCUMENTS
     assert snapshot(out) != complete

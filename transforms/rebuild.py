@@ -15,6 +15,7 @@ from transforms.records import (
     Segment,
     SegmentStatus,
     TranslatedDocument,
+    content_sha256,
 )
 
 STAGE = "rebuild"
@@ -39,7 +40,9 @@ def document_status(counts: Counter) -> DocumentStatus:
     return DocumentStatus.PASSTHROUGH
 
 
-def rebuild(segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segment]]:
+def rebuild(
+    segments: Iterable[Segment], settings_sha256: str
+) -> tuple[TranslatedDocument, list[Segment]]:
     """The document row and its segments numbered in document order.
 
     A segment that was not translated keeps its source text in the rebuilt
@@ -74,6 +77,8 @@ def rebuild(segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segme
         n_untranslated=counts[SegmentStatus.UNTRANSLATED],
         n_failed=counts[SegmentStatus.FAILED],
         status=document_status(counts),
+        content_sha256=content_sha256(source),
+        settings_sha256=settings_sha256,
     )
     return document, numbered
 
@@ -93,7 +98,8 @@ def missing_segments(segments: list[Segment]) -> str | None:
 
 
 class RebuildDocument(beam.DoFn):
-    def __init__(self) -> None:
+    def __init__(self, settings_sha256: str) -> None:
+        self.settings_sha256 = settings_sha256
         self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
         self.incomplete = Metrics.counter(METRICS_NAMESPACE, "documents_incomplete")
 
@@ -114,7 +120,7 @@ class RebuildDocument(beam.DoFn):
                 ),
             )
             return
-        document, segments = rebuild(segments)
+        document, segments = rebuild(segments, self.settings_sha256)
         self.documents.inc()
         yield document
         for seg in segments:
@@ -139,6 +145,10 @@ class RebuildDocuments(beam.PTransform):
     """Segments → one document per (doc_id, target_lang) (main), numbered `segments`, and
     `errors` for failed segments."""
 
+    def __init__(self, settings_sha256: str) -> None:
+        super().__init__()
+        self.settings_sha256 = settings_sha256
+
     def expand(self, segments: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return (
             segments
@@ -146,7 +156,7 @@ class RebuildDocuments(beam.PTransform):
             >> beam.Map(lambda seg: ((seg.source_path, seg.doc_id, seg.target_lang), seg))
             | "Group" >> beam.GroupByKey()
             | "Rebuild"
-            >> beam.ParDo(RebuildDocument()).with_outputs(
+            >> beam.ParDo(RebuildDocument(self.settings_sha256)).with_outputs(
                 SEGMENTS_TAG, ERRORS_TAG, INCOMPLETE_TAG, main="documents"
             )
         )

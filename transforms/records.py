@@ -9,6 +9,7 @@ Parquet column names (see `transforms.schemas`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -114,6 +115,13 @@ class TranslatedDocument:
     n_untranslated: int
     n_failed: int
     status: DocumentStatus
+    content_sha256: str
+    settings_sha256: str
+
+
+def content_sha256(text: str) -> str:
+    """The fingerprint of a document's text, for incremental runs."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
