@@ -27,7 +27,8 @@ POISON = "x" * 4200
 
 @pytest.fixture(scope="module")
 def hostile(test_models, tmp_path_factory) -> Path:
-    corpus = tmp_path_factory.mktemp("hostile")
+    corpus = tmp_path_factory.mktemp("hostile") / "corpus"
+    corpus.mkdir()
     (corpus / "good.txt").write_text(GOOD)
     (corpus / "undecodable.txt").write_bytes(bytes([0x80, 0x81, 0x8D, 0xFF, 0xFE]) * 50)
     (corpus / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(200)))
@@ -47,10 +48,11 @@ def hostile(test_models, tmp_path_factory) -> Path:
         json.dumps({"id": "j1", "text": "Doppelte Nummer."}),
         '{"id": "surrogate", "text": "kaputt \\ud800 hier"}',
         json.dumps({"id": "nontext", "text": 42}),
+        json.dumps({"id": "../../../escape", "text": GOOD}),
     ]
     (corpus / "records.jsonl").write_text("\n".join(lines) + "\n")
     pq.write_table(pa.table({"body": ["no text column"]}), corpus / "notext.parquet")
-    out = corpus.parent / (corpus.name + "-out")
+    out = corpus.parent / "out"
     run(
         [
             "--input",
@@ -97,8 +99,15 @@ def test_each_failure_is_an_error_row_with_stage_and_type(hostile):
 
 def test_everything_else_is_correct(hostile):
     documents = {r["doc_id"]: r for r in table(hostile, "documents")}
-    assert set(documents) == {"good.txt", "ok.txt.zst", "j1", "long-paragraph.txt", "poison.txt"}
-    for doc_id in ("good.txt", "ok.txt.zst", "j1"):
+    assert set(documents) == {
+        "good.txt",
+        "ok.txt.zst",
+        "j1",
+        "../../../escape",
+        "long-paragraph.txt",
+        "poison.txt",
+    }
+    for doc_id in ("good.txt", "ok.txt.zst", "j1", "../../../escape"):
         assert documents[doc_id]["translated_text"] == GOOD
         assert documents[doc_id]["status"] == "translated"
     for doc_id in ("long-paragraph.txt", "poison.txt"):
@@ -112,8 +121,16 @@ def test_everything_else_is_correct(hostile):
     assert "position" in poison[2]["error"]
     info = json.loads((hostile / "run.json").read_text())
     assert info["accounting"]["ok"] is True
-    assert info["accounting"]["documents_read"] == 8
+    assert info["accounting"]["documents_read"] == 9
     assert info["accounting"]["documents_refused"] == 3
+
+
+def test_outputs_stay_under_the_output_directory(hostile):
+    """Ids like ../../x never become paths: shards are named by Beam, not by documents."""
+    siblings = {p.name for p in hostile.parent.iterdir()}
+    assert siblings == {"out", "corpus"}
+    tops = {p.relative_to(hostile).parts[0] for p in hostile.rglob("*")}
+    assert tops == {"segments", "documents", "errors", "run.json"}
 
 
 def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):
