@@ -13,7 +13,7 @@ import pytest
 import zstandard
 from apache_beam.utils.shared import Shared
 
-from pipeline.run import run
+from tests.conftest import run_pipeline
 from tests.test_pipeline_end_to_end import table
 from transforms.accounting import account
 from transforms.model import ModelSettings, TranslationModelHandler
@@ -53,24 +53,22 @@ def hostile(test_models, tmp_path_factory) -> Path:
     (corpus / "records.jsonl").write_text("\n".join(lines) + "\n")
     pq.write_table(pa.table({"body": ["no text column"]}), corpus / "notext.parquet")
     out = corpus.parent / "out"
-    run(
-        [
-            "--input",
-            f"{corpus}/*",
-            "--output",
-            str(out),
-            "--model",
-            str(test_models["copy"]),
-            "--source_lang",
-            "de",
-            "--max_document_bytes",
-            "8000",
-            "--max_input_tokens",
-            "5000",
-            "--id_field",
-            "id",
-        ]
-        + ["--max_paragraph_chars", "5000", "--max_paragraphs", "20"]
+    run_pipeline(
+        [f"{corpus}/*"],
+        out,
+        test_models["copy"],
+        "--source_lang",
+        "de",
+        "--max_document_bytes",
+        "8000",
+        "--max_input_tokens",
+        "5000",
+        "--id_field",
+        "id",
+        "--max_paragraph_chars",
+        "5000",
+        "--max_paragraphs",
+        "20",
     )
     return out
 

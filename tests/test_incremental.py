@@ -6,25 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 
-from pipeline.run import run
-from tests.conftest import SAMPLE_CORPUS
+from tests.conftest import SAMPLE_CORPUS, run_pipeline
 from tests.test_pipeline_end_to_end import segment_rows, table
 
 
 def translate(corpus, out, model, *flags):
-    run(
-        [
-            "--input",
-            f"{corpus}/**",
-            "--output",
-            str(out),
-            "--model",
-            str(model),
-            "--id_field",
-            "id",
-            *flags,
-        ]
-    )
+    run_pipeline([f"{corpus}/**"], out, model, "--id_field", "id", *flags)
     return json.loads((out / "run.json").read_text())
 
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.run import run
-from tests.conftest import ROOT, SAMPLE_CORPUS
+from tests.conftest import ROOT, SAMPLE_CORPUS, run_pipeline
 from tests.test_pipeline_end_to_end import segment_rows, table
 
 HOSTILE_CHARS = st.one_of(
@@ -80,18 +80,7 @@ def test_hostile_documents_never_crash_and_round_trip(test_models, tmp_path_fact
     corpus = tmp_path_factory.mktemp("corpus")
     expected = write_corpus(corpus, documents)
     out = corpus.parent / (corpus.name + "-out")
-    info = run(
-        [
-            "--input",
-            f"{corpus}/*",
-            "--output",
-            str(out),
-            "--model",
-            str(test_models["copy"]),
-            "--source_lang",
-            "de",
-        ]
-    )
+    info = run_pipeline([f"{corpus}/*"], out, test_models["copy"], "--source_lang", "de")
     assert info["accounting"]["ok"]
     written = {r["doc_id"]: r for r in table(out, "documents")}
     refused = {r["doc_id"] for r in table(out, "errors") if r["stage"] in ("read", "split")}
