@@ -13,7 +13,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
-from transforms.model import model_checksums, model_id
+from transforms.model import model_id
+from transforms.model_store import recorded_checksums
 
 PACKAGES = (
     "apache-beam",
@@ -52,7 +53,7 @@ def write_run_info(
         "model": {
             "id": model_id(config.model.path),
             "path": config.model.path,
-            "sha256": model_checksums(config.model.path),
+            "sha256": recorded_checksums(config.model.path),
         },
         "versions": {
             "python": platform.python_version(),

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -55,9 +55,11 @@ class Hypothesis:
 
 def model_id(path: str) -> str:
     """The manifest's `model_id`, or the directory name for a model without one."""
-    manifest = Path(path) / MANIFEST
-    if manifest.exists():
-        return json.loads(manifest.read_text())["model_id"]
+    from transforms.model_store import read_manifest  # any FileSystems path (gs://, ...)
+
+    manifest = read_manifest(path)
+    if manifest is not None:
+        return manifest["model_id"]
     return Path(path).resolve().name
 
 
@@ -134,7 +136,9 @@ class TranslationModelHandler:
         self.settings = settings
 
     def load_model(self) -> TranslationModel:
-        return TranslationModel(self.settings)
+        from transforms.model_store import local_model_dir  # copied and verified, per process
+
+        return TranslationModel(replace(self.settings, path=local_model_dir(self.settings.path)))
 
     def share_key(self) -> str:
         return json.dumps(self.settings.__dict__, sort_keys=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.model_store import local_model_dir
 from transforms.records import Segment
 
 SENTENCE_SPLIT_FLAG = "sentence_split"
@@ -108,7 +109,8 @@ class SegmentParagraphs(beam.DoFn):
     def setup(self) -> None:
         import sentencepiece as spm
 
-        self._sp = spm.SentencePieceProcessor(model_file=str(Path(self.model_path) / self.spm_name))
+        model_dir = Path(local_model_dir(self.model_path))
+        self._sp = spm.SentencePieceProcessor(model_file=str(model_dir / self.spm_name))
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if seg.status is not None:
