@@ -7,7 +7,7 @@ MODELS := models/copy/model.bin models/swapcase/model.bin
 OUT ?= out/sample
 ARGS ?=
 
-.PHONY: install models run test lint format clean
+.PHONY: install models run run-portable test lint format clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ $(MODELS) &: $(STAMP) tools/build_test_models.py
 run: install models
 	$(PY) -m pipeline.run --config configs/local.yaml --output $(OUT) --overwrite $(ARGS)
 	$(PY) -c "import duckdb; duckdb.sql(\"select doc_id, status, n_segments, left(translated_text, 60) as translated from read_parquet('$(OUT)/documents/*.parquet') order by doc_id\").show(max_width=200)"
+
+# The same run on Beam's PortableRunner: a job service and an SDK worker pool on loopback.
+run-portable: install models
+	$(PY) -m tools.local_cluster --config configs/local.yaml --output out/portable --overwrite $(ARGS)
 
 test: install models
 	$(PY) -m pytest -q
