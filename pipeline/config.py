@@ -38,6 +38,8 @@ class PipelineConfig:
     language: LanguageSettings = field(default_factory=LanguageSettings)
     model: ModelSettings = field(default_factory=lambda: ModelSettings(path="models/copy"))
     translate: TranslateSettings = field(default_factory=TranslateSettings)
+    # Beam pipeline options (runner, job_endpoint, machine_type, ...), flag name → value
+    beam_options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -111,3 +111,25 @@ def test_local_cluster_startup_timeout_names_the_service(tmp_path):
         local_cluster(tmp_path / "cluster", startup_timeout=0),
     ):
         pass
+
+
+@pytest.mark.parametrize("name", ["flink", "spark"])
+def test_cluster_configs_run_on_the_local_portable_cluster(name, test_models, tmp_path):
+    """configs/flink.yaml and spark.yaml as they are, with only the cluster's endpoints
+    (given last on the command line, so they override the config's) and a local model."""
+    with local_cluster(tmp_path / "cluster") as cluster:
+        info = run(
+            [
+                f"--config={ROOT / 'configs' / f'{name}.yaml'}",
+                f"--model={test_models['copy']}",
+                f"--input={SAMPLE_CORPUS}/**",
+                f"--output={tmp_path / 'out'}",
+                *cluster.pipeline_flags(),
+            ]
+        )
+    assert info["pipeline_options"]["environment_type"] == "EXTERNAL"
+    assert info["config"]["model"]["intra_threads"] == 2  # the config's, not this machine's
+    documents = duckdb.read_parquet(str(tmp_path / "out" / "documents" / "*.parquet"))
+    texts = documents.query("t", "select source_text, translated_text from t").fetchall()
+    assert len(texts) == info["counts"]["documents_written"] == info["counts"]["documents_read"]
+    assert all(source == translated for source, translated in texts)  # the copy model
