@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,7 @@ import pytest
 
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
-from tools.local_cluster import local_cluster
+from tools.local_cluster import LocalCluster, local_cluster
 from transforms.schemas import document_schema, error_schema, segment_schema
 
 ORDER = {
@@ -31,6 +32,14 @@ DETERMINISTIC_COUNTS = (
     "segments_translated",
     "target_tokens",
 )
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[tuple[Path, LocalCluster]]:
+    """One local cluster (job service + worker pool) for the module's pipeline runs."""
+    workdir = tmp_path_factory.mktemp("cluster")
+    with local_cluster(workdir) as cluster:
+        yield workdir, cluster
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +71,14 @@ def rows(out: Path, table: str) -> list[tuple]:
     return relation.query("t", f"select * from t order by {ORDER[table]}").fetchall()
 
 
-def test_portable_runner_outputs_equal_the_fnapi_runner(test_models, corpus, tmp_path):
+def test_portable_runner_outputs_equal_the_fnapi_runner(test_models, corpus, cluster, tmp_path):
+    workdir, services = cluster
     model = test_models["swapcase"]
     local_info = translate(tmp_path / "fnapi", model, corpus)
-    with local_cluster(tmp_path / "cluster") as cluster:
-        portable_info = translate(tmp_path / "portable", model, corpus, *cluster.pipeline_flags())
+    portable_info = translate(tmp_path / "portable", model, corpus, *services.pipeline_flags())
     # the pipeline ran in an SDK worker process that the external pool started
-    assert "Starting worker with command" in (tmp_path / "cluster" / "worker_pool.log").read_text()
-    assert "state DONE" in (tmp_path / "cluster" / "job_service.log").read_text()
+    assert "Starting worker with command" in (workdir / "worker_pool.log").read_text()
+    assert "state DONE" in (workdir / "job_service.log").read_text()
 
     for table, schema in (
         ("segments", segment_schema),
@@ -114,19 +123,18 @@ def test_local_cluster_startup_timeout_names_the_service(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["flink", "spark"])
-def test_cluster_configs_run_on_the_local_portable_cluster(name, test_models, tmp_path):
+def test_cluster_configs_run_on_the_local_portable_cluster(name, test_models, cluster, tmp_path):
     """configs/flink.yaml and spark.yaml as they are, with only the cluster's endpoints
     (given last on the command line, so they override the config's) and a local model."""
-    with local_cluster(tmp_path / "cluster") as cluster:
-        info = run(
-            [
-                f"--config={ROOT / 'configs' / f'{name}.yaml'}",
-                f"--model={test_models['copy']}",
-                f"--input={SAMPLE_CORPUS}/**",
-                f"--output={tmp_path / 'out'}",
-                *cluster.pipeline_flags(),
-            ]
-        )
+    info = run(
+        [
+            f"--config={ROOT / 'configs' / f'{name}.yaml'}",
+            f"--model={test_models['copy']}",
+            f"--input={SAMPLE_CORPUS}/**",
+            f"--output={tmp_path / 'out'}",
+            *cluster[1].pipeline_flags(),
+        ]
+    )
     assert info["pipeline_options"]["environment_type"] == "EXTERNAL"
     assert info["config"]["model"]["intra_threads"] == 2  # the config's, not this machine's
     documents = duckdb.read_parquet(str(tmp_path / "out" / "documents" / "*.parquet"))
