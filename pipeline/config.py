@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
-from transforms.model import MODEL_STYLES, ModelSettings, model_checksums
+from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.model_store import recorded_checksums
 from transforms.read import ReadSettings
 from transforms.route import Route
 from transforms.split import SplitSettings
@@ -48,6 +49,8 @@ class PipelineConfig:
     models: dict[str, ModelSettings] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     translate: TranslateSettings = field(default_factory=TranslateSettings)
+    # Beam pipeline options (runner, job_endpoint, machine_type, ...), flag name → value
+    beam_options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,7 +102,7 @@ def settings_fingerprint(config: PipelineConfig) -> str:
                 for k, v in dataclasses.asdict(model).items()
                 if k not in ("path", "inter_threads", "intra_threads")
             },
-            "files": model_checksums(model.path),
+            "files": recorded_checksums(model.path),
         }
         for name, model in config.model_table().items()
     }

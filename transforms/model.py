@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from transforms.languages import language_token
@@ -73,9 +73,11 @@ class Hypothesis:
 
 def model_id(path: str) -> str:
     """The manifest's `model_id`, or the directory name for a model without one."""
-    manifest = Path(path) / MANIFEST
-    if manifest.exists():
-        return json.loads(manifest.read_text())["model_id"]
+    from transforms.model_store import read_manifest  # any FileSystems path (gs://, ...)
+
+    manifest = read_manifest(path)
+    if manifest is not None:
+        return manifest["model_id"]
     return Path(path).resolve().name
 
 
@@ -167,6 +169,14 @@ def default_intra_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def on_local_disk(settings: ModelSettings) -> ModelSettings:
+    """The settings with `path` at a local copy of the model, copied (from gs://, s3://, ...)
+    and verified against its manifest once per process."""
+    from transforms.model_store import local_model_dir
+
+    return replace(settings, path=local_model_dir(settings.path))
+
+
 class TranslationModelHandler:
     """Separates how the model is loaded from how it is used, as Beam's ModelHandler does."""
 
@@ -174,7 +184,7 @@ class TranslationModelHandler:
         self.settings = settings
 
     def load_model(self) -> TranslationModel:
-        return TranslationModel(self.settings)
+        return TranslationModel(on_local_disk(self.settings))
 
     def share_key(self) -> str:
         return json.dumps(self.settings.__dict__, sort_keys=True)
