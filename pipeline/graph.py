@@ -5,6 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from pipeline.config import PipelineConfig
+from pipeline.progress import ReportProgress
 from transforms.detect_language import DetectLanguage
 from transforms.model import TranslationModelHandler
 from transforms.read import ReadDocuments
@@ -17,8 +18,11 @@ from transforms.translate import TranslateSegments
 from transforms.write import WriteOutputs
 
 
-def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.PCollection]:
-    """Adds the translation graph to `p`; returns the PCollections it writes, by table."""
+def build_pipeline(
+    p: beam.Pipeline, config: PipelineConfig, progress_dir: str | None = None
+) -> dict[str, beam.PCollection]:
+    """Adds the translation graph to `p`; returns the PCollections it writes, by table.
+    With `progress_dir`, workers also report their progress there (`pipeline.progress`)."""
     models = config.model_table()
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
@@ -31,6 +35,9 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
         | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
     )
+    if progress_dir:
+        progress = {"documents": documents, "read_errors": read_errors, "segments": segments}
+        _ = progress | "ReportProgress" >> ReportProgress(progress_dir)
     rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
     errors = (
         read_errors,

@@ -15,8 +15,12 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
 from pipeline.graph import build_pipeline
+from pipeline.html_report import write_html_report
 from pipeline.options import TranslationOptions
+from pipeline.progress import track_progress
+from pipeline.report import REPORT_HTML, format_summary
 from pipeline.run_info import write_run_info
+from pipeline.validate import validate_config
 from transforms.model import ModelSettings
 from transforms.write import OUTPUT_TABLES
 
@@ -66,7 +70,7 @@ def prepare_output(config: PipelineConfig) -> None:
     """Refuses to mix a new run's shards with an old run's, unless told to replace them."""
     existing = [
         FileSystems.join(config.output, name)
-        for name in (*OUTPUT_TABLES, "run.json")
+        for name in (*OUTPUT_TABLES, "run.json", REPORT_HTML)
         if FileSystems.exists(FileSystems.join(config.output, name))
     ]
     if existing and not config.overwrite:
@@ -97,25 +101,34 @@ def run(argv: list[str]) -> dict:
     runner = resolve_runner(options)
     config = with_thread_defaults(config, local_worker_count(options))
     check_models(config)
+    local = isinstance(runner, FnApiRunner)
+    validate_config(config, local, local_worker_count(options))
     prepare_output(config)
     started = time.time()
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, config)
-    result = pipeline.run()
-    result.wait_until_finish()
-    return write_run_info(config, options, result, started)
+    with track_progress(options, config.input, local) as progress_dir:
+        build_pipeline(pipeline, config, progress_dir)
+        result = pipeline.run()
+        result.wait_until_finish()
+    info = write_run_info(config, options, result, started)
+    if "error" not in info["summary"]:
+        write_html_report(config.output, info["summary"], info)
+    return info
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # force: importing Beam already logged through (and so configured) the root logger
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True
+    )
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     try:
         info = run(sys.argv[1:] if argv is None else argv)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    counts = info["counts"]
-    print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    summary = info["summary"]
+    print(summary["error"] if "error" in summary else format_summary(summary))
     return 0
 
 

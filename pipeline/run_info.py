@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import time
 from importlib import metadata
@@ -13,6 +14,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
+from pipeline.report import ReportError, summarize
 from transforms.model import model_checksums, model_id
 from transforms.rebuild import ROUTE_STATUS_PREFIX
 
@@ -26,6 +28,7 @@ PACKAGES = (
     "charset-normalizer",
 )
 METRICS_NAMESPACE = "corpus"
+LOG = logging.getLogger(__name__)
 
 
 def metric_counts(result: PipelineResult) -> dict[str, int]:
@@ -51,6 +54,16 @@ def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
+def run_summary(output: str, wall_seconds: float) -> dict[str, Any]:
+    """The summary by language pair from the written Parquet (`pipeline.report`); a run
+    whose outputs DuckDB cannot read here still succeeds, with the reason instead."""
+    try:
+        return summarize(output, wall_seconds)
+    except ReportError as exc:
+        LOG.warning("no run summary: %s", exc)
+        return {"error": str(exc)}
+
+
 def write_run_info(
     config: PipelineConfig, options: PipelineOptions, result: PipelineResult, started: float
 ) -> dict[str, Any]:
@@ -74,6 +87,7 @@ def write_run_info(
         "counts": {k: v for k, v in counts.items() if not k.startswith(ROUTE_STATUS_PREFIX)},
         "segments_by_route": segments_by_route(counts),
     }
+    info["summary"] = run_summary(config.output, info["wall_seconds"])
     with FileSystems.create(FileSystems.join(config.output, "run.json")) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())
     return info
