@@ -53,10 +53,11 @@ def _cell(value: object) -> str:
     return f'<td class="n">{_e(value)}</td>' if numeric else f"<td>{_e(value)}</td>"
 
 
-def _table(table_id: str, header: list[str], body: list[list[object]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+def _table(table_id: str, header: list[str] | None, body: list[list[object]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in header or [])
+    head = f"<thead><tr>{head}</tr></thead>" if header else ""
     lines = "".join("<tr>" + "".join(_cell(v) for v in line) + "</tr>" for line in body)
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>'
+    return f'<table id="{table_id}">{head}<tbody>{lines}</tbody></table>'
 
 
 def histogram(
@@ -66,7 +67,10 @@ def histogram(
     low, high = con.execute(f"select min({expr}), max({expr}) from segments where {where}").fetchone()
     if low is None:
         return []
-    width = (high - low) / HISTOGRAM_BINS or 1.0
+    if high == low:
+        (count,) = con.execute(f"select count(*) from segments where {where}").fetchone()
+        return [(low, high, count)]
+    width = (high - low) / HISTOGRAM_BINS
     counts = con.execute(
         f"""select least(floor(({expr} - ?) / ?), ?)::int as bin, count(*) from segments
         where {where} group by 1 order by 1""",
@@ -78,20 +82,20 @@ def histogram(
 def _svg_histogram(bins: list[tuple[float, float, int]], label: str) -> str:
     if not bins:
         return f"<p>No {_e(label)} to show.</p>"
-    width, height, bar = 420, 140, 420 / HISTOGRAM_BINS
-    low = bins[0][0]
-    span = (bins[-1][1] - low) or 1.0
+    width, height = 420, 140
+    low, high = bins[0][0], bins[-1][1]
+    span = high - low or 1.0  # a single value is one bar over the whole width
     peak = max(n for _, _, n in bins)
     rects = "".join(
         f'<rect x="{(lo - low) / span * width:.1f}" y="{height - n / peak * height:.1f}" '
-        f'width="{max(bar - 1, 1):.1f}" height="{n / peak * height:.1f}" fill="#1565c0">'
+        f'width="{max((hi - lo or span) / span * width - 1, 1):.1f}" '
+        f'height="{n / peak * height:.1f}" fill="#1565c0">'
         f"<title>{lo:.3g} to {hi:.3g}: {n}</title></rect>"
         for lo, hi, n in bins
     )
     axis = (
-        f'<text x="0" y="{height + 14}" font-size="11">{bins[0][0]:.3g}</text>'
-        f'<text x="{width}" y="{height + 14}" font-size="11" text-anchor="end">'
-        f"{bins[-1][1]:.3g}</text>"
+        f'<text x="0" y="{height + 14}" font-size="11">{low:.3g}</text>'
+        f'<text x="{width}" y="{height + 14}" font-size="11" text-anchor="end">{high:.3g}</text>'
     )
     return (
         f'<figure><svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 18}"'
@@ -179,8 +183,10 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
     body = [
         [f"{r['source_lang']} → {r['target_lang']}", *(r[c] for c in COUNT_COLUMNS),
          r["target_tokens_per_second"]]
-        for r in [*pairs, {**summary["total"], "source_lang": "total", "target_lang": "all"}]
+        for r in pairs
     ]
+    total = summary["total"]
+    body.append(["total", *(total[c] for c in COUNT_COLUMNS), total["target_tokens_per_second"]])
     wall = summary["wall_seconds"]
     facts = [
         ("output", output),
@@ -197,7 +203,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Translation run report: {_e(output)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Translation run report</h1>{_table('run', ['', ''], facts)}",
+        f"<h1>Translation run report</h1>{_table('run', None, facts)}",
         "<h2>Summary by language pair</h2>",
         "<p>Throughput is target tokens per second of the run's wall time.</p>",
         _table("summary", header, body),

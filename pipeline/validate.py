@@ -38,7 +38,7 @@ MINIMUMS = {
     "min_letters": 0,
     "min_confidence": 0,
 }
-TYPE_NAMES = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+TYPE_NAMES = {int: "integer", float: "number", str: "string", bool: "boolean"}
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -64,11 +64,19 @@ def _matches(value: Any, hint: Any) -> bool:
     return isinstance(value, hint)
 
 
-def _describe(hint: Any) -> str:
-    if typing.get_origin(hint) in (types.UnionType, typing.Union):
-        return " or ".join(_describe(arm) for arm in typing.get_args(hint))
+def describe_type(hint: Any) -> str:
+    """A type as the YAML user sees it: `integer`, `list of string`, `string or null`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(describe_type(arm) for arm in args)
+    if origin is list:
+        return f"list of {describe_type(args[0])}"
+    if origin is dict:
+        return f"map of {describe_type(args[0])} → {describe_type(args[1])}"
     if hint is type(None):
         return "null"
+    if dataclasses.is_dataclass(hint):
+        return "section"
     return TYPE_NAMES.get(hint, getattr(hint, "__name__", str(hint)))
 
 
@@ -83,7 +91,7 @@ def check_values(settings: Any, where: str = "") -> None:
             continue
         if not _matches(value, hints[field.name]):
             raise ConfigError(
-                f"{key}: expected {_describe(hints[field.name])}, got {value!r}; "
+                f"{key}: expected {describe_type(hints[field.name])}, got {value!r}; "
                 "fix the value in the config file or on the command line"
             )
         if field.name in MINIMUMS and value is not None and value < MINIMUMS[field.name]:
