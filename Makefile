@@ -7,14 +7,18 @@ MODELS := models/copy/model.bin models/swapcase/model.bin
 OUT ?= out/sample
 ARGS ?=
 
-.PHONY: install models run test lint format clean
+MODEL ?=
+TARGETS ?= en
+MODEL_OUT ?= models/$(notdir $(MODEL))
+
+.PHONY: install models run test lint format clean convert docs
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,convert]'
 	touch $(STAMP)
 
 models: $(MODELS)
@@ -28,6 +32,14 @@ run: install models
 
 test: install models
 	$(PY) -m pytest -q
+
+# make convert MODEL=Helsinki-NLP/opus-mt-de-en (or facebook/nllb-200-distilled-600M, a local dir)
+convert: install
+	@test -n "$(MODEL)" || { echo "usage: make convert MODEL=Helsinki-NLP/opus-mt-de-en [MODEL_OUT=models/NAME] [TARGETS=en,de]" >&2; exit 2; }
+	$(PY) -m tools.convert_model $(MODEL) --out $(MODEL_OUT) --target_lang $(TARGETS)
+
+docs: install
+	$(PY) -m tools.config_docs --write
 
 lint: install
 	$(VENV)/bin/ruff check .
