@@ -280,7 +280,10 @@ class ProgressMonitor(threading.Thread):
 
 def _progress_bar() -> tqdm:
     # A terminal that reports no size (some pseudo-terminals) would hide the bar.
-    sized = shutil.get_terminal_size((0, 0)).columns > 0
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except OSError:
+        sized = False
     return tqdm(
         desc="translating",
         unit="doc",
