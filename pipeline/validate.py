@@ -126,12 +126,13 @@ def check_manifest(model: ModelSettings, key: str) -> None:
             f"{key}.style: {model.style!r}, but {model.path}/{MANIFEST} says the model is "
             f"{manifest['style']!r}; set `style: {manifest['style']}`"
         )
-    limit = manifest.get("max_input_tokens")
-    if limit is not None and model.max_input_tokens > limit:
-        raise ConfigError(
-            f"{key}.max_input_tokens: {model.max_input_tokens} is more than the model takes "
-            f"({limit}, from its {MANIFEST}); set it to {limit} or less"
-        )
+    for setting in ("max_input_tokens", "max_decoding_length"):
+        limit, value = manifest.get(setting), getattr(model, setting)
+        if limit is not None and value > limit:
+            raise ConfigError(
+                f"{key}.{setting}: {value} is more than the model takes ({limit}, from its "
+                f"{MANIFEST}); set it to {limit} or less"
+            )
 
 
 def check_device(model: ModelSettings, key: str) -> None:

@@ -19,6 +19,7 @@ by printing the `models:`/`routes:` config to paste.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import re
@@ -29,6 +30,7 @@ from importlib import metadata
 from pathlib import Path
 
 from transforms.languages import NLLB_CODES
+from transforms.model import ModelSettings
 
 MANIFEST = "manifest.json"
 SPM_FILES = ("source.spm", "target.spm")
@@ -45,7 +47,8 @@ SMALL_FILES = (
     *SPM_FILES,
     MULTILINGUAL_SPM,
 )
-DEFAULT_MAX_INPUT_TOKENS = 512  # ModelSettings.max_input_tokens
+# Settings the printed config must lower for a model with fewer positions.
+POSITION_LIMITS = ("max_input_tokens", "max_decoding_length")
 _OPUS_PAIR = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})$")
 _M2M_TOKEN = re.compile(r"__([a-z]{2,3})__$")
 
@@ -148,20 +151,22 @@ def convert(model: str, out: Path, quantization: str = "int8") -> dict:
         TransformersConverter(str(source)).convert(str(staging), quantization=quantization, force=True)
         for name in SPM_FILES:
             shutil.copyfile(source / (name if style == "pair" else MULTILINGUAL_SPM), staging / name)
-        config = json.loads((source / "config.json").read_text())
-        positions = config.get("max_position_embeddings", DEFAULT_MAX_INPUT_TOKENS + 1)
+        positions = json.loads((source / "config.json").read_text())["max_position_embeddings"]
+        max_input_tokens = positions
         if style == "pair":
             # Marian inputs end with </s>; the pipeline gives pieces only, so CTranslate2
             # appends it (the same option the hand-built test models use).
             ct2_config = json.loads((staging / "config.json").read_text())
             ct2_config["add_source_eos"] = True
             (staging / "config.json").write_text(json.dumps(ct2_config, indent=2) + "\n")
-            positions -= 1
+            max_input_tokens -= 1
         tokens = language_tokens(style, _vocabulary(staging))
         manifest = {
             "model_id": model.rstrip("/") if not Path(model).is_dir() else Path(model).name,
             "description": f"{model} converted with CTranslate2 ({quantization})",
-            "max_input_tokens": positions,
+            "max_input_tokens": max_input_tokens,
+            # Decoding past the model's positions raises in CTranslate2: the limit must cut first.
+            "max_decoding_length": positions,
             "languages": pair_languages(model, source) if style == "pair" else sorted(tokens),
             "style": style,
             "language_tokens": tokens,
@@ -184,8 +189,10 @@ def convert(model: str, out: Path, quantization: str = "int8") -> dict:
 def route_config(name: str, out: Path, manifest: dict, targets: list[str]) -> str:
     """The YAML to paste into a run config for this model."""
     lines = ["models:", f"  {name}:", f"    path: {out}", f"    style: {manifest['style']}"]
-    if manifest["max_input_tokens"] < DEFAULT_MAX_INPUT_TOKENS:
-        lines.append(f"    max_input_tokens: {manifest['max_input_tokens']}")
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
+    for key in POSITION_LIMITS:
+        if manifest[key] < defaults[key]:
+            lines.append(f"    {key}: {manifest[key]}")
     lines.append("routes:")
     if manifest["style"] == "pair":
         source, target = manifest["languages"] or ["SOURCE", "TARGET"]
