@@ -35,7 +35,8 @@ STATUS_COLOURS = {
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#222}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.2rem .6rem;border-bottom:1px solid #eee}
+table{border-collapse:collapse;margin:.5rem 0}
+td,th{padding:.2rem .6rem;border-bottom:1px solid #eee}
 th{text-align:left;background:#f5f5f5}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{display:flex;width:24rem;height:.9rem}.bar span{display:block;height:100%}
 .text{max-width:40rem;white-space:pre-wrap;word-break:break-word;font-size:12px}
@@ -64,7 +65,9 @@ def histogram(
     con: duckdb.DuckDBPyConnection, expr: str, where: str
 ) -> list[tuple[float, float, int]]:
     """(low, high, count) for HISTOGRAM_BINS equal-width bins of `expr` over segments."""
-    low, high = con.execute(f"select min({expr}), max({expr}) from segments where {where}").fetchone()
+    low, high = con.execute(
+        f"select min({expr}), max({expr}) from segments where {where}"
+    ).fetchone()
     if low is None:
         return []
     if high == low:
@@ -118,8 +121,10 @@ def _status_bars(pairs: list[dict[str, Any]]) -> str:
         )
         label = f"{pair['source_lang']} → {pair['target_lang']}"
         counts = [pair[s] for s in STATUSES]
-        body.append(f"<tr><td>{_e(label)}</td>{''.join(map(_cell, counts))}"
-                    f'<td><div class="bar">{spans}</div></td></tr>')
+        body.append(
+            f"<tr><td>{_e(label)}</td>{''.join(map(_cell, counts))}"
+            f'<td><div class="bar">{spans}</div></td></tr>'
+        )
     head = "".join(f"<th>{_e(h)}</th>" for h in ["pair", *STATUSES, "share"])
     return (
         f'<p class="legend">{legend}</p><table id="status"><thead><tr>{head}</tr></thead>'
@@ -181,8 +186,11 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
     pairs = summary["pairs"]
     header = ["source → target", *COUNT_COLUMNS, "target tok/s"]
     body = [
-        [f"{r['source_lang']} → {r['target_lang']}", *(r[c] for c in COUNT_COLUMNS),
-         r["target_tokens_per_second"]]
+        [
+            f"{r['source_lang']} → {r['target_lang']}",
+            *(r[c] for c in COUNT_COLUMNS),
+            r["target_tokens_per_second"],
+        ]
         for r in pairs
     ]
     total = summary["total"]
@@ -194,9 +202,10 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         ("wall time", f"{wall:.1f} s" if wall is not None else "unknown (no run.json)"),
         ("state", info.get("state") if info else None),
         ("models", ", ".join(f"{n}: {m['id']}" for n, m in (info or {}).get("models", {}).items())),
-        ("documents by status", ", ".join(
-            f"{r['documents']} {r['status']}" for r in summary["documents_by_status"]
-        )),
+        (
+            "documents by status",
+            ", ".join(f"{r['documents']} {r['status']}" for r in summary["documents_by_status"]),
+        ),
         ("documents not read", summary["total"]["documents_unread"]),
     ]
     parts = [
@@ -211,19 +220,27 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         _status_bars(pairs),
         "<h2>Distributions</h2>",
         _svg_histogram(histogram(con, "length(source_text)", "true"), "source length, characters"),
-        _svg_histogram(histogram(con, "score", f"{translated} and score is not null"),
-                       "score of translated segments (log-probability per token)"),
+        _svg_histogram(
+            histogram(con, "score", f"{translated} and score is not null"),
+            "score of translated segments (log-probability per token)",
+        ),
         "<h2>Longest segments</h2>",
         "<p>No per-segment timing is recorded; decoding time grows with length.</p>",
         _segments_table("longest", longest),
         "<h2>Lowest-scoring translations</h2>",
         _segments_table("lowest", lowest),
         "<h2>Untranslated segments by reason</h2>",
-        _table("untranslated", ["reason", "segments"],
-               [[r["reason"], r["segments"]] for r in summary["untranslated_reasons"]]),
+        _table(
+            "untranslated",
+            ["reason", "segments"],
+            [[r["reason"], r["segments"]] for r in summary["untranslated_reasons"]],
+        ),
         "<h2>Errors by type</h2>",
-        _table("errors", ["stage", "error type", "count", "example message", "example document"],
-               [list(e.values()) for e in errors]),
+        _table(
+            "errors",
+            ["stage", "error type", "count", "example message", "example document"],
+            [list(e.values()) for e in errors],
+        ),
         "</body></html>",
     ]
     return "\n".join(parts)

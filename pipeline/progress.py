@@ -151,9 +151,8 @@ class ReportProgress(beam.PTransform):
 
     def expand(self, pcolls: dict[str, beam.PCollection]) -> dict[str, beam.PCollection]:
         return {
-            name: pcoll | f"Count{name.title()}" >> beam.ParDo(
-                CountProgress(self.directory, COUNTERS[name])
-            )
+            name: pcoll
+            | f"Count{name.title()}" >> beam.ParDo(CountProgress(self.directory, COUNTERS[name]))
             for name, pcoll in pcolls.items()
         }
 
@@ -200,8 +199,8 @@ def _count_lines(path: str) -> int:
 def format_progress(counts: Counter[str], total: int | None, tokens_per_second: float) -> str:
     """One log line: documents (of total), segments by status, target tokens/s."""
     done = counts[DOCUMENTS]
-    documents = f"{done}/{total} documents ({100 * done / total:.0f}%)" if total else (
-        f"{done} documents"
+    documents = (
+        f"{done}/{total} documents ({100 * done / total:.0f}%)" if total else (f"{done} documents")
     )
     statuses = ", ".join(f"{counts[f'segments_{s}']} {s}" for s in SegmentStatus)
     segments = sum(counts[f"segments_{s}"] for s in SegmentStatus)

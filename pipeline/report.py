@@ -78,7 +78,8 @@ def summarize(output: str, wall_seconds: float | None) -> dict[str, Any]:
     # Documents that were never read have no segments; they are counted from errors/.
     total["documents_unread"] = rows(
         con,
-        "select count(distinct doc_id) as n from errors where stage = 'read' and doc_id is not null",
+        """select count(distinct doc_id) as n from errors
+        where stage = 'read' and doc_id is not null""",
     )[0]["n"]
     for row in (*pairs, total):
         row["target_tokens_per_second"] = (
@@ -111,9 +112,10 @@ def summarize(output: str, wall_seconds: float | None) -> dict[str, Any]:
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     return [
-        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(
-            zip(line, widths, strict=True)
-        ))
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
         for line in [header, *body]
     ]
 
@@ -140,13 +142,17 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary["total"]["documents_unread"]:
         lines.append(f"documents not read: {summary['total']['documents_unread']} (see errors/)")
     if summary["documents_by_status"]:
-        by_status = ", ".join(f"{r['documents']} {r['status']}" for r in summary["documents_by_status"])
+        by_status = ", ".join(
+            f"{r['documents']} {r['status']}" for r in summary["documents_by_status"]
+        )
         lines.append(f"documents by status: {by_status}")
     for reason in summary["untranslated_reasons"]:
         lines.append(f"untranslated: {reason['segments']} × {reason['reason']}")
     for error in summary["errors"]:
         lines.append(f"errors: {error['count']} × {error['stage']}/{error['error_type']}")
-    files = ", ".join(f"{FileSystems.join(output, t)}/ ({n} files)" for t, n in summary["files"].items())
+    files = ", ".join(
+        f"{FileSystems.join(output, t)}/ ({n} files)" for t, n in summary["files"].items()
+    )
     lines.append(f"outputs: {files}")
     lines.append(
         f"         {FileSystems.join(output, RUN_INFO)}, {FileSystems.join(output, REPORT_HTML)}"

@@ -63,7 +63,11 @@ def build_marian(path: Path) -> Path:
         json.dumps({"tokenizer_class": "MarianTokenizer", "source_lang": "de", "target_lang": "en"})
     )
     torch.manual_seed(0)
-    ids = {"pad_token_id": vocab["<pad>"], "eos_token_id": 0, "decoder_start_token_id": vocab["<pad>"]}
+    ids = {
+        "pad_token_id": vocab["<pad>"],
+        "eos_token_id": 0,
+        "decoder_start_token_id": vocab["<pad>"],
+    }
     MarianMTModel(tiny(MarianConfig, len(vocab), **ids)).save_pretrained(path)
     return path
 
@@ -107,7 +111,9 @@ def test_make_convert_converts_a_marian_model_the_pipeline_then_runs(tmp_path):
         (build_all(tmp_path / "test-models")["copy"] / "manifest.json").read_text()
     )
     assert set(manifest) >= set(test_model_manifest)  # the same format, and more
-    assert manifest["files"] == {k: v for k, v in model_checksums(str(out)).items() if k != "manifest.json"}
+    assert manifest["files"] == {
+        k: v for k, v in model_checksums(str(out)).items() if k != "manifest.json"
+    }
     assert {"model.bin", "source.spm", "target.spm", "config.json"} <= set(manifest["files"])
     assert (manifest["style"], manifest["languages"]) == ("pair", ["de", "en"])
     assert (manifest["max_input_tokens"], manifest["max_decoding_length"]) == (63, 64)
@@ -135,7 +141,9 @@ def test_an_nllb_model_gets_its_language_tokens_and_one_spm_under_both_names(tmp
     assert manifest["language_tokens"]["en"] == "eng_Latn"
     assert {"de", "en", "fr", "vi"} <= set(manifest["languages"])
     assert (out / "source.spm").read_bytes() == (out / "target.spm").read_bytes()
-    assert (out / "source.spm").read_bytes() == (tmp_path / "nllb-tiny" / "sentencepiece.bpe.model").read_bytes()
+    assert (out / "source.spm").read_bytes() == (
+        tmp_path / "nllb-tiny" / "sentencepiece.bpe.model"
+    ).read_bytes()
     from tools.convert_model import route_config
 
     rows = table(translate_with(route_config("nllb", out, manifest, ["en"]), tmp_path), "segments")

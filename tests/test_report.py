@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
@@ -149,8 +148,17 @@ def test_html_report_renders_in_headless_chromium(report_run, tmp_path):
     info = json.loads((report_run / "run.json").read_text())
     for pair in info["summary"]["pairs"]:
         row = summary[f"{pair['source_lang']} → {pair['target_lang']}"]
-        assert row[1:7] == [str(pair[c]) for c in ("documents", "segments", "translated",
-                                                   "passthrough", "untranslated", "failed")]
+        assert row[1:7] == [
+            str(pair[c])
+            for c in (
+                "documents",
+                "segments",
+                "translated",
+                "passthrough",
+                "untranslated",
+                "failed",
+            )
+        ]
     assert summary["total"][2] == str(info["summary"]["total"]["segments"])
     errors = {row[1]: row[2] for row in parser.tables["errors"][1:]}
     assert errors == {"BinaryFile": "1", "EmptyDocument": "1"}

@@ -33,8 +33,8 @@ def start(tmp_path: Path, model: Path, *flags: str) -> Path:
     [
         (["--beam_size=0"], "model.beam_size: 0 is below the minimum 1"),
         (["--batch_token_budget=0"], "translate.batch_token_budget: 0 is below the minimum 1"),
-        (["--max_input_tokens=5000"], r"model.max_input_tokens: 5000 is more than the model takes \(4095"),
-        (["--compute_type=float16"], "model.compute_type: float16 is not supported on cpu here; use one of"),
+        (["--max_input_tokens=5000"], r"model.max_input_tokens: 5000 is more than .* \(4095"),
+        (["--compute_type=float16"], "model.compute_type: float16 is not supported on cpu here"),
     ],
 )  # fmt: skip
 def test_impossible_values_fail_before_the_pipeline_starts(test_models, tmp_path, flags, message):
@@ -59,7 +59,9 @@ def test_a_value_of_the_wrong_type_names_the_key(test_models, tmp_path):
     )
     with pytest.raises(ConfigError, match="model.beam_size: expected integer, got 'four'"):
         run(["--config", str(config)])
-    config.write_text(config.read_text().replace("beam_size: four", "beam_size: 3") + "read: {id_field: 7}\n")
+    config.write_text(
+        config.read_text().replace("beam_size: four", "beam_size: 3") + "read: {id_field: 7}\n"
+    )
     with pytest.raises(ConfigError, match="read.id_field: expected string or null, got 7"):
         run(["--config", str(config)])
 
@@ -72,7 +74,9 @@ def test_a_model_directory_that_does_not_match_its_manifest(test_models, tmp_pat
         byte = handle.read(1)
         handle.seek(1000)
         handle.write(bytes([byte[0] ^ 1]))
-    with pytest.raises(ConfigError, match=r"model.path: .*model.bin has sha256 .* re-run `make convert`"):
+    with pytest.raises(
+        ConfigError, match=r"model.path: .*model.bin has sha256 .* re-run `make convert`"
+    ):
         start(tmp_path, model)
     shutil.copyfile(test_models["copy"] / "model.bin", model / "model.bin")
     (model / "shared_vocabulary.json").unlink()
@@ -84,7 +88,9 @@ def test_a_style_the_manifest_contradicts(test_models, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(test_models["copy"], model)
     manifest = (model / "manifest.json").read_text()
-    (model / "manifest.json").write_text(manifest.replace('"model_id"', '"style": "nllb",\n  "model_id"'))
+    (model / "manifest.json").write_text(
+        manifest.replace('"model_id"', '"style": "nllb",\n  "model_id"')
+    )
     with pytest.raises(ConfigError, match="model.style: 'pair', but .* set `style: nllb`"):
         start(tmp_path, model)
     assert not (tmp_path / "out").exists()

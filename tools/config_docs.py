@@ -116,8 +116,7 @@ COLUMNS = {
     "score": "hypothesis log-probability per token (0 is best)",
     "source_tokens": "model input tokens",
     "target_tokens": "model output tokens",
-    "flags": "lang_from_document, no_letters, sentence_split, forced_split, "
-    "output_length_limit",
+    "flags": "lang_from_document, no_letters, sentence_split, forced_split, output_length_limit",
     "error": "why a segment failed or was not translated",
     "encoding": "detected encoding of the file",
     "n_segments": "segments of the document",

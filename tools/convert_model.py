@@ -91,7 +91,11 @@ def model_style(source: Path) -> str:
         return "pair"
     if model_type == "m2m_100":
         tokenizer = source / "tokenizer_config.json"
-        name = json.loads(tokenizer.read_text()).get("tokenizer_class", "") if tokenizer.exists() else ""
+        name = (
+            json.loads(tokenizer.read_text()).get("tokenizer_class", "")
+            if tokenizer.exists()
+            else ""
+        )
         return "nllb" if "nllb" in name.lower() else "m2m"
     raise ConvertError(
         f"{source}: model_type {model_type!r} is not a translation model this pipeline "
@@ -148,9 +152,13 @@ def convert(model: str, out: Path, quantization: str = "int8") -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        TransformersConverter(str(source)).convert(str(staging), quantization=quantization, force=True)
+        TransformersConverter(str(source)).convert(
+            str(staging), quantization=quantization, force=True
+        )
         for name in SPM_FILES:
-            shutil.copyfile(source / (name if style == "pair" else MULTILINGUAL_SPM), staging / name)
+            shutil.copyfile(
+                source / (name if style == "pair" else MULTILINGUAL_SPM), staging / name
+            )
         positions = json.loads((source / "config.json").read_text())["max_position_embeddings"]
         max_input_tokens = positions
         if style == "pair":
@@ -219,9 +227,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConvertError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"converted {manifest['model_id']} into {out} ({manifest['style']}, "
-          f"{len(manifest['languages'])} languages, max_input_tokens "
-          f"{manifest['max_input_tokens']})")
+    print(
+        f"converted {manifest['model_id']} into {out} ({manifest['style']}, "
+        f"{len(manifest['languages'])} languages, max_input_tokens "
+        f"{manifest['max_input_tokens']})"
+    )
     print("\n# paste into your run config (e.g. configs/local.yaml):")
     print(route_config(name, out, manifest, args.target_lang.split(",")))
     return 0
