@@ -213,7 +213,6 @@ class ProgressMonitor(threading.Thread):
     def __init__(self, directory: str, patterns: list[str], mode: str, interval: float) -> None:
         super().__init__(name="progress-monitor", daemon=True)
         self.directory = directory
-        self.mode = mode
         self.interval = interval
         self.total: int | None = None
         self.started = time.monotonic()

@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = info["summary"]
     print(summary["error"] if "error" in summary else format_summary(summary))
+    counts = info["counts"]
+    print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     return 0
 
 
