@@ -8,14 +8,18 @@ MODELS := models/copy/model.bin models/swapcase/model.bin
 OUT ?= out/sample
 ARGS ?=
 
-.PHONY: install install-gcp models run run-portable dataflow-dryrun test lint format clean
+MODEL ?=
+TARGETS ?= en
+MODEL_OUT ?= models/$(notdir $(MODEL))
+
+.PHONY: install install-gcp models run run-portable dataflow-dryrun test lint format clean convert docs
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,convert]'
 	touch $(STAMP)
 
 # The Dataflow runner and gs:// (apache-beam[gcp]): for the tests and the Dataflow dry run.
@@ -49,6 +53,14 @@ dataflow-dryrun: install-gcp models
 
 test: install-gcp models
 	$(PY) -m pytest -q
+
+# make convert MODEL=Helsinki-NLP/opus-mt-de-en (or facebook/nllb-200-distilled-600M, a local dir)
+convert: install
+	@test -n "$(MODEL)" || { echo "usage: make convert MODEL=Helsinki-NLP/opus-mt-de-en [MODEL_OUT=models/NAME] [TARGETS=en,de]" >&2; exit 2; }
+	$(PY) -m tools.convert_model $(MODEL) --out $(MODEL_OUT) --target_lang $(TARGETS)
+
+docs: install
+	$(PY) -m tools.config_docs --write
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from pipeline.config import PipelineConfig, settings_fingerprint
+from pipeline.progress import ReportProgress
 from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
 from transforms.model import TranslationModelHandler
@@ -20,12 +21,16 @@ from transforms.write import WriteOutputs
 
 
 def build_pipeline(
-    p: beam.Pipeline, config: PipelineConfig, previous_run: str | None = None
+    p: beam.Pipeline,
+    config: PipelineConfig,
+    previous_run: str | None = None,
+    progress_dir: str | None = None,
 ) -> dict[str, beam.PCollection]:
     """Adds the translation graph to `p`; returns the PCollections it writes, by table.
 
     With `previous_run` (an earlier output directory), documents it already translated
-    with the same settings are taken from it instead of being translated again."""
+    with the same settings are taken from it instead of being translated again. With
+    `progress_dir`, workers also report their progress there (`pipeline.progress`)."""
     models = config.model_table()
     fingerprint = settings_fingerprint(config)
     routes = RouteTable(config.route_table(), models)
@@ -45,6 +50,9 @@ def build_pipeline(
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
         | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
     )
+    if progress_dir:
+        progress = {"documents": documents, "read_errors": read_errors, "segments": segments}
+        _ = progress | "ReportProgress" >> ReportProgress(progress_dir)
     rebuilt = (
         (segments, *reused)
         | "WithReused" >> beam.Flatten()

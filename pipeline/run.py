@@ -23,9 +23,13 @@ from pipeline.beam_options import beam_flags
 from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
 from pipeline.dataflow_job import describe_job
 from pipeline.graph import build_pipeline
+from pipeline.html_report import write_html_report
 from pipeline.options import TranslationOptions
 from pipeline.output import StagedOutput, new_run_id
+from pipeline.progress import track_progress
+from pipeline.report import format_summary
 from pipeline.run_info import write_run_info
+from pipeline.validate import validate_config
 from transforms.model import ModelSettings
 from transforms.model_store import is_local
 
@@ -105,19 +109,23 @@ def run(argv: list[str]) -> dict:
     if config.beam_options:  # the command line overrides the config's Beam options
         options = PipelineOptions([*beam_flags(config.beam_options), *argv])
     runner = resolve_runner(options)
-    if isinstance(runner, FnApiRunner):  # elsewhere each worker takes its own cores
+    local = isinstance(runner, FnApiRunner)
+    if local:  # elsewhere each worker takes its own cores
         config = with_thread_defaults(config, local_worker_count(options))
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
     check_models(config)
+    validate_config(config, local, local_worker_count(options))
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
     previous_run = output.final if config.incremental and output.holds_run() else None
     started = time.time()
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, dataclasses.replace(config, output=output.staging), previous_run)
-    result = pipeline.run()
-    result.wait_until_finish()
+    staged = dataclasses.replace(config, output=output.staging)
+    with track_progress(options, config.input, local) as progress_dir:
+        build_pipeline(pipeline, staged, previous_run, progress_dir)
+        result = pipeline.run()
+        result.wait_until_finish()
     info = write_run_info(config, options, result, started, output.staging)
     if not info["accounting"]["ok"]:
         raise AccountingError(
@@ -125,12 +133,17 @@ def run(argv: list[str]) -> dict:
             f"left in {output.staging} (errors/ rows with stage 'accounting'), "
             f"{config.output} is unchanged"
         )
+    if "error" not in info["summary"]:
+        write_html_report(output.staging, info["summary"], info)
     output.commit()
     return info
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # force: importing Beam already logged through (and so configured) the root logger
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True
+    )
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     try:
         info = run(sys.argv[1:] if argv is None else argv)
@@ -143,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     if "dataflow_job" in info:
         print(json.dumps(info["dataflow_job"], indent=2, default=str))
         return 0
+    summary = info["summary"]
+    print(summary["error"] if "error" in summary else format_summary(summary))
     counts = info["counts"]
     print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import time
 from importlib import metadata
@@ -14,6 +15,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
+from pipeline.report import ReportError, summarize
 from transforms.accounting import STAGE as ACCOUNTING_STAGE
 from transforms.accounting import VIOLATIONS_METRIC
 from transforms.model import model_id
@@ -30,6 +32,7 @@ PACKAGES = (
     "charset-normalizer",
 )
 METRICS_NAMESPACE = "corpus"
+LOG = logging.getLogger(__name__)
 
 
 def metric_counts(result: PipelineResult) -> dict[str, int]:
@@ -76,6 +79,16 @@ def accounting(counts: dict[str, int], errors_dir: str) -> dict[str, Any]:
     }
 
 
+def run_summary(output: str, wall_seconds: float) -> dict[str, Any]:
+    """The summary by language pair from the written Parquet (`pipeline.report`); a run
+    whose outputs DuckDB cannot read here still succeeds, with the reason instead."""
+    try:
+        return summarize(output, wall_seconds)
+    except ReportError as exc:
+        LOG.warning("no run summary: %s", exc)
+        return {"error": str(exc)}
+
+
 def write_run_info(
     config: PipelineConfig,
     options: PipelineOptions,
@@ -105,6 +118,9 @@ def write_run_info(
         "segments_by_route": segments_by_route(counts),
         "accounting": accounting(counts, FileSystems.join(directory, "errors")),
     }
+    summary = run_summary(directory, info["wall_seconds"])
+    # The summary is computed on the staged run; it describes the final location.
+    info["summary"] = summary if "error" in summary else {**summary, "output": config.output}
     with FileSystems.create(FileSystems.join(directory, "run.json")) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())
     return info

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,10 +54,17 @@ def hostile(test_models, tmp_path_factory) -> Path:
     (corpus / "records.jsonl").write_text("\n".join(lines) + "\n")
     pq.write_table(pa.table({"body": ["no text column"]}), corpus / "notext.parquet")
     out = corpus.parent / "out"
+    # A model whose manifest states no input limit: validation cannot refuse
+    # --max_input_tokens 5000, and the model raises on the 4200-token paragraph.
+    model = corpus.parent / "unbounded-copy"
+    shutil.copytree(test_models["copy"], model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    del manifest["max_input_tokens"]
+    (model / "manifest.json").write_text(json.dumps(manifest))
     run_pipeline(
         [f"{corpus}/*"],
         out,
-        test_models["copy"],
+        model,
         "--source_lang",
         "de",
         "--max_document_bytes",
@@ -126,9 +134,9 @@ def test_everything_else_is_correct(hostile):
 def test_outputs_stay_under_the_output_directory(hostile):
     """Ids like ../../x never become paths: shards are named by Beam, not by documents."""
     siblings = {p.name for p in hostile.parent.iterdir()}
-    assert siblings == {"out", "corpus"}
+    assert siblings == {"out", "corpus", "unbounded-copy"}
     tops = {p.relative_to(hostile).parts[0] for p in hostile.rglob("*")}
-    assert tops == {"segments", "documents", "errors", "run.json"}
+    assert tops == {"segments", "documents", "errors", "run.json", "report.html"}
 
 
 def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):

@@ -1,0 +1,325 @@
+"""Live progress of a local run: documents and segments done, target tokens/s, time left.
+
+`pipeline.run()` on the FnApiRunner blocks until the pipeline is done, and its
+metrics exist only in the result it returns, so they cannot be polled during a
+run. Instead, a counting branch of the graph (`ReportProgress`) tallies
+documents and segments in each worker process and writes the totals to
+`<dir>/<host>-<pid>.json` at most every `FLUSH_SECONDS`; a monitor thread in
+the launching process sums those files. That works the same in `in_memory`,
+`multi_threading` and `multi_processing` mode (and for any runner whose workers
+share the launcher's disk). It shows one updating tqdm line on a terminal and a
+log line every `--progress_interval` seconds otherwise (CI, cron). Other
+runners show the `corpus` Beam metrics in their own UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from transforms.read import document_format
+from transforms.records import ErrorRecord, Segment, SegmentStatus
+
+FLUSH_SECONDS = 0.5
+BAR_REFRESH_SECONDS = 0.5
+RATE_WINDOW_SECONDS = 10.0
+DOCUMENTS = "documents"
+TARGET_TOKENS = "target_tokens"
+LOG = logging.getLogger(__name__)
+
+
+class ProgressOptions(PipelineOptions):
+    @classmethod
+    def _add_argparse_args(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--progress",
+            choices=["auto", "bar", "log", "off"],
+            default="auto",
+            help="auto: an updating line on a terminal, log lines otherwise, local runs only",
+        )
+        parser.add_argument(
+            "--progress_interval",
+            "--progress-interval",
+            dest="progress_interval",
+            type=float,
+            default=30.0,
+            help="seconds between progress log lines when not on a terminal",
+        )
+
+
+# What each counted element adds. A read error with a doc_id is a document the
+# reader refused, so it counts as done like a read one: the total includes it.
+def count_document(_: object) -> dict[str, int]:
+    return {DOCUMENTS: 1}
+
+
+def count_read_error(error: ErrorRecord) -> dict[str, int]:
+    return {DOCUMENTS: 1} if error.doc_id is not None else {}
+
+
+def count_segment(seg: Segment) -> dict[str, int]:
+    return {f"segments_{seg.status}": 1, TARGET_TOKENS: seg.target_tokens or 0}
+
+
+COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {
+    "documents": count_document,
+    "read_errors": count_read_error,
+    "segments": count_segment,
+}
+
+
+class ProcessTally:
+    """This process's progress counts, written atomically to one file per process."""
+
+    _tallies: dict[tuple[str, int], ProcessTally] = {}
+    _tallies_lock = threading.Lock()
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, f"{socket.gethostname()}-{os.getpid()}.json")
+        self.counts: Counter[str] = Counter()
+        self.flushed_at = 0.0
+        self.lock = threading.Lock()
+
+    @classmethod
+    def of(cls, directory: str) -> ProcessTally:
+        """One tally per (directory, process), shared by every DoFn instance and thread."""
+        key = (directory, os.getpid())
+        with cls._tallies_lock:
+            if key not in cls._tallies:
+                cls._tallies[key] = cls(directory)
+            return cls._tallies[key]
+
+    def add(self, counts: dict[str, int]) -> None:
+        with self.lock:
+            self.counts.update(counts)
+            if time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+                self._write()
+
+    def flush(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
+        self.flushed_at = time.monotonic()
+        partial = f"{self.path}.partial"
+        with open(partial, "w") as handle:
+            json.dump(self.counts, handle)
+        os.replace(partial, self.path)
+
+
+class CountProgress(beam.DoFn):
+    def __init__(self, directory: str, count: Callable[[Any], dict[str, int]]) -> None:
+        self.directory = directory
+        self.count = count
+
+    def setup(self) -> None:
+        self._tally = ProcessTally.of(self.directory)
+
+    def process(self, element: object) -> None:
+        self._tally.add(self.count(element))
+
+    def finish_bundle(self) -> None:
+        self._tally.flush()
+
+
+class ReportProgress(beam.PTransform):
+    """Counts `documents`, `read_errors` and `segments` (a dict of PCollections) into
+    `directory`; a branch that outputs nothing, so it changes no result."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__()
+        self.directory = directory
+
+    def expand(self, pcolls: dict[str, beam.PCollection]) -> dict[str, beam.PCollection]:
+        return {
+            name: pcoll
+            | f"Count{name.title()}" >> beam.ParDo(CountProgress(self.directory, COUNTERS[name]))
+            for name, pcoll in pcolls.items()
+        }
+
+
+def read_progress(directory: str) -> Counter[str]:
+    """The sum of every worker process's latest counts."""
+    total: Counter[str] = Counter()
+    for name in os.listdir(directory):
+        if name.endswith(".json"):
+            try:
+                with open(os.path.join(directory, name)) as handle:
+                    total.update(json.load(handle))
+            except (OSError, json.JSONDecodeError):
+                continue  # a process's file is replaced atomically; a race only skips a tick
+    return total
+
+
+def count_corpus_documents(patterns: list[str]) -> int:
+    """How many documents (or per-document errors) the reader will produce, for the time
+    left: one per text file, a row count from each Parquet footer, a line count per JSONL."""
+    total = 0
+    for match in FileSystems.match(patterns):
+        for item in match.metadata_list:
+            fmt = document_format(item.path)
+            if fmt == "parquet":
+                with FileSystems.open(item.path) as handle:
+                    total += pq.ParquetFile(handle).metadata.num_rows
+            elif fmt == "jsonl":
+                total += _count_lines(item.path)
+            else:
+                total += 1  # a text document, or an unsupported file's error row
+    return total
+
+
+def _count_lines(path: str) -> int:
+    lines, last = 0, b"\n"
+    with FileSystems.open(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def format_progress(counts: Counter[str], total: int | None, tokens_per_second: float) -> str:
+    """One log line: documents (of total), segments by status, target tokens/s."""
+    done = counts[DOCUMENTS]
+    documents = (
+        f"{done}/{total} documents ({100 * done / total:.0f}%)" if total else (f"{done} documents")
+    )
+    statuses = ", ".join(f"{counts[f'segments_{s}']} {s}" for s in SegmentStatus)
+    segments = sum(counts[f"segments_{s}"] for s in SegmentStatus)
+    return f"{documents}, {segments} segments ({statuses}), {tokens_per_second:.0f} target tokens/s"
+
+
+class ProgressMonitor(threading.Thread):
+    """Reads the workers' tallies and shows them, on a tqdm bar or as log lines."""
+
+    def __init__(self, directory: str, patterns: list[str], mode: str, interval: float) -> None:
+        super().__init__(name="progress-monitor", daemon=True)
+        self.directory = directory
+        self.interval = interval
+        self.total: int | None = None
+        self.started = time.monotonic()
+        self.first_document: float | None = None  # the time left is measured from here
+        self.token_samples: deque[tuple[float, int]] = deque()
+        self.stopped = threading.Event()
+        self.bar = _progress_bar() if mode == "bar" else None
+        threading.Thread(
+            target=self._size_corpus, args=(patterns,), name="progress-sizing", daemon=True
+        ).start()
+
+    def _size_corpus(self, patterns: list[str]) -> None:
+        try:
+            self.total = count_corpus_documents(patterns)
+        except Exception as exc:  # noqa: BLE001 - no total only means no time-left estimate
+            LOG.warning("progress: cannot size the corpus (%s); no time-left estimate", exc)
+
+    def run(self) -> None:
+        last_log = time.monotonic()
+        while not self.stopped.wait(BAR_REFRESH_SECONDS):
+            if self.bar is not None:
+                self._show(read_progress(self.directory))
+            elif time.monotonic() - last_log >= self.interval:
+                last_log = time.monotonic()
+                self._show(read_progress(self.directory))
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+        self._show(read_progress(self.directory))
+        if self.bar is not None:
+            self.bar.close()
+
+    def tokens_per_second(self, tokens: int) -> float:
+        """Target tokens per second over the last RATE_WINDOW_SECONDS."""
+        now = time.monotonic()
+        samples = self.token_samples
+        samples.append((now, tokens))
+        while len(samples) > 2 and now - samples[0][0] > RATE_WINDOW_SECONDS:
+            samples.popleft()
+        then, before = samples[0] if len(samples) > 1 else (self.started, 0)
+        return (tokens - before) / max(now - then, 1e-9)
+
+    def _show(self, counts: Counter[str]) -> None:
+        rate = self.tokens_per_second(counts[TARGET_TOKENS])
+        done = counts[DOCUMENTS]
+        if done and self.first_document is None:
+            self.first_document = time.monotonic()
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.update(done - self.bar.n)
+            segments = sum(counts[f"segments_{s}"] for s in SegmentStatus)
+            failed = counts[f"segments_{SegmentStatus.FAILED}"]
+            self.bar.set_postfix_str(f"{segments} segments, {failed} failed, {rate:.0f} tok/s")
+            return
+        line = f"progress: {format_progress(counts, self.total, rate)}"
+        now = time.monotonic()
+        if self.total and self.first_document is not None and 0 < done < self.total:
+            left = (now - self.first_document) * (self.total - done) / done
+            line += f", about {tqdm.format_interval(left)} left"
+        LOG.info(line + f" ({tqdm.format_interval(now - self.started)} elapsed)")
+
+
+def _progress_bar() -> tqdm:
+    # A terminal that reports no size (some pseudo-terminals) would hide the bar.
+    try:
+        sized = os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except OSError:
+        sized = False
+    return tqdm(
+        desc="translating",
+        unit="doc",
+        file=sys.stderr,
+        dynamic_ncols=sized,
+        **({} if sized else {"ncols": 100, "nrows": 24}),
+    )
+
+
+def progress_mode(options: PipelineOptions, local: bool) -> str | None:
+    """'bar', 'log' or None (off). `auto` is on for local runs only: on another runner the
+    workers may not share this machine's disk, and its UI shows the Beam metrics."""
+    wanted = options.view_as(ProgressOptions).progress
+    if wanted == "off" or (wanted == "auto" and not local):
+        return None
+    if wanted == "auto":
+        return "bar" if sys.stderr.isatty() else "log"
+    return wanted
+
+
+@contextmanager
+def track_progress(
+    options: PipelineOptions, patterns: list[str], local: bool
+) -> Iterator[str | None]:
+    """Shows progress while the body runs; yields the directory the workers report to
+    (None when progress is off)."""
+    mode = progress_mode(options, local)
+    if mode is None:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="corpus-progress-")
+    interval = options.view_as(ProgressOptions).progress_interval
+    monitor = ProgressMonitor(directory, patterns, mode, interval)
+    # Log records are written above the bar instead of through it.
+    with logging_redirect_tqdm() if mode == "bar" else nullcontext():
+        monitor.start()
+        try:
+            yield directory
+        finally:
+            monitor.stop()
+            shutil.rmtree(directory, ignore_errors=True)
