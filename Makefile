@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-MODELS := models/copy/model.bin models/swapcase/model.bin
+MODELS := models/copy/model.bin models/swapcase/model.bin models/loop/model.bin
 OUT ?= out/sample
 ARGS ?=
 
