@@ -15,9 +15,13 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
+from transforms.glossary import GlossaryError, load_glossary
+from transforms.guard import GuardSettings
 from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
+from transforms.spans import SPAN_KINDS
 
 
 class ConfigError(ValueError):
@@ -43,6 +47,8 @@ class PipelineConfig:
     models: dict[str, ModelSettings] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     translate: TranslateSettings = field(default_factory=TranslateSettings)
+    protect: ProtectSettings = field(default_factory=ProtectSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -78,6 +84,22 @@ class PipelineConfig:
         for name, model in {**self.models, DEFAULT_MODEL: self.model}.items():
             if model is not None and model.style not in MODEL_STYLES:
                 raise ConfigError(f"models.{name}.style must be one of {', '.join(MODEL_STYLES)}")
+        self._validate_fidelity()
+
+    def _validate_fidelity(self) -> None:
+        unknown = sorted(set(self.protect.kinds) - set(SPAN_KINDS))
+        if unknown:
+            raise ConfigError(
+                f"protect.kinds: unknown kind {unknown[0]!r}; valid: {', '.join(SPAN_KINDS)}"
+            )
+        if self.protect.glossary:
+            try:
+                load_glossary(self.protect.glossary)
+            except GlossaryError as exc:
+                raise ConfigError(f"protect.glossary: {exc}") from exc
+        for pair, bounds in self.guard.length_ratios.items():
+            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+                raise ConfigError(f"guard.length_ratios.{pair} must be [min, max] with min < max")
 
 
 DEFAULT_MODEL = "default"
@@ -126,6 +148,8 @@ _SECTION_TYPES = {
     "LanguageSettings": LanguageSettings,
     "ModelSettings": ModelSettings,
     "TranslateSettings": TranslateSettings,
+    "ProtectSettings": ProtectSettings,
+    "GuardSettings": GuardSettings,
 }
 
 

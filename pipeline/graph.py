@@ -6,7 +6,10 @@ import apache_beam as beam
 
 from pipeline.config import PipelineConfig
 from transforms.detect_language import DetectLanguage
+from transforms.glossary import load_glossary
+from transforms.guard import GuardTranslations
 from transforms.model import TranslationModelHandler
+from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
 from transforms.rebuild import SEGMENTS_TAG, RebuildDocuments
 from transforms.records import ERRORS_TAG
@@ -22,14 +25,20 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
     models = config.model_table()
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
+    glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
+    smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     paragraphs = documents | "SplitParagraphs" >> SplitParagraphs()
     segments = (
         paragraphs.paragraphs
+        | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
+        | "ApplyGlossary" >> ApplyGlossary(glossary, models)
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
         | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
+        | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
+        | "RestoreSpans" >> RestoreSpans()
     )
     rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
     errors = (

@@ -30,6 +30,7 @@ CONFIG_KEYS = {
     "id_field": "read.id_field",
     "lang_field": "read.lang_field",
     "max_document_bytes": "read.max_document_bytes",
+    "glossary": "protect.glossary",
 }
 
 
@@ -62,6 +63,7 @@ class TranslationOptions(PipelineOptions):
         flag("id_field", help="JSONL field / Parquet column holding the document id")
         flag("lang_field", help="JSONL field / Parquet column holding a source-language hint")
         flag("max_document_bytes", type=int, help="larger documents are refused")
+        flag("glossary", help="tab-separated glossary file (README: Fidelity)")
 
     def config_overrides(self) -> dict[str, Any]:
         overrides = {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}
