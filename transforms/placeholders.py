@@ -23,6 +23,8 @@ UNEXPECTED_FLAG = "placeholder_unexpected"
 EXACT_PLACEHOLDER = re.compile(r"\{([0-9]+)\}")
 LOOSE_PLACEHOLDER = re.compile(r"\{\s*(\d+)\s*\}")
 _NON_SPACE_RUN = re.compile(r"\S+")
+_WORD_BOUNDARY = re.compile(r"\b")
+_SPACE_RUN = re.compile(r"\s+")
 
 Spans = Sequence[tuple[str, str]]
 
@@ -66,8 +68,8 @@ def restore(masked_source: str, output: str, spans: Spans) -> tuple[str, tuple[s
     A placeholder the source piece does not hold, or a second copy of one, is removed
     (`placeholder_unexpected`, `placeholder_duplicated`); one the model dropped is put back
     (`placeholder_missing`) next to the source neighbour it touched, at the start or end if
-    it had no text before or after it, else at the word start nearest its position relative
-    to the neighbours the output holds.
+    it had no text before or after it, else at the word boundary nearest its position
+    relative to the neighbours the output holds.
     """
     source = [
         (int(m.group(1)), m.start(), m.end()) for m in EXACT_PLACEHOLDER.finditer(masked_source)
@@ -126,9 +128,9 @@ def _insertion(
         if not between.strip() and following in placed:
             return placed[following][0], "", between
     if not without_placeholders(before).strip():
-        return 0, "", space_after
+        return _spaced(output, 0, space_before, space_after)
     if not without_placeholders(after).strip():
-        return len(output), space_before, ""
+        return _spaced(output, len(output), space_before, space_after)
     # Interpolate between the nearest neighbours the output holds (or the text's ends).
     low = max(((e, placed[i][1]) for i, _, e in source[:order] if i in placed), default=(0, 0))
     high = min(
@@ -137,13 +139,32 @@ def _insertion(
     )
     share = (start - low[0]) / max(1, high[0] - low[0])
     target = low[1] + share * (high[1] - low[1])
+    at = min(
+        _candidates(output, found, space_before, space_after), key=lambda i: (abs(i - target), i)
+    )
+    return _spaced(output, at, space_before, space_after)
+
+
+def _candidates(
+    output: str, found: list[tuple[int, int, int]], space_before: str, space_after: str
+) -> set[int]:
+    """Positions a dropped span may go: word starts if it led into the next word in the
+    source, word ends if it trailed the previous one, any word boundary if it sat inside
+    text; never inside another placeholder."""
+    starts = {m.end() for m in _SPACE_RUN.finditer(output)} | {0}
+    ends = {m.start() for m in _SPACE_RUN.finditer(output)} | {len(output)}
+    if space_after and not space_before:
+        chosen = ends | {0}
+    elif not space_before:
+        chosen = starts | ends | {m.start() for m in _WORD_BOUNDARY.finditer(output)}
+    else:
+        chosen = starts | {len(output)}
     inside = {i for _, s, e in found for i in range(s + 1, e)}
-    starts = [
-        i
-        for i in range(len(output) + 1)
-        if i not in inside
-        and (i == 0 or output[i - 1].isspace())
-        and not output[i : i + 1].isspace()
-    ]
-    at = min(starts, key=lambda i: (abs(i - target), i))
-    return (at, space_before, "") if at == len(output) else (at, "", space_after)
+    return chosen - inside
+
+
+def _spaced(output: str, at: int, space_before: str, space_after: str) -> tuple[int, str, str]:
+    """The source's whitespace around the span, where the output has none at `at`."""
+    before = space_before if at > 0 and not output[at - 1].isspace() else ""
+    after = space_after if at < len(output) and not output[at].isspace() else ""
+    return at, before, after
