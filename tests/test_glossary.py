@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.config import ConfigError, load_config
 from tests.conftest import ROOT
-from tests.test_pipeline_end_to_end import table, translate
+from tests.test_pipeline_end_to_end import table
+from tests.test_protect import translate_document
 from transforms.glossary import Glossary, GlossaryError, parse_glossary
 
 GLOSSARY = """\
@@ -63,20 +64,11 @@ def test_config_names_the_glossary_problem(tmp_path: Path):
 def test_glossary_terms_are_enforced_by_the_pipeline(test_models, tmp_path: Path):
     glossary = tmp_path / "glossary.tsv"
     glossary.write_text(GLOSSARY)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
     text = (
         "Das Paket enthält die Datei für die Installation, Paketdienst und Dateien nicht.\n\n"
         "Antwort: 42 Pakete, {42} bleibt."
     )
-    (corpus / "a.txt").write_text(text)
-    out = translate(
-        tmp_path,
-        test_models["swapcase"],
-        [f"{corpus}/*"],
-        "--source_lang=de",
-        f"--glossary={glossary}",
-    )
+    out = translate_document(tmp_path, test_models["swapcase"], text, f"--glossary={glossary}")
     rows = table(out, "segments", "select * from t order by segment_index")
     # Terms become their translation, untouched by the model; the rest is swapped; "{42}"
     # in the source is text, not a placeholder, and the term 42 does not match inside it.

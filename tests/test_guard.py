@@ -11,6 +11,7 @@ import yaml
 from pipeline.run import run
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
+from tests.test_protect import segment
 from transforms.detect_language import LanguageSettings
 from transforms.guard import DegenerateOutput, GuardSettings, longest_repeat
 from transforms.model import ModelSettings, TranslationModelHandler
@@ -22,17 +23,8 @@ GERMAN = [
 ]
 
 
-def segment(source: str, source_lang: str = "de", target_lang: str = "en") -> Segment:
-    return Segment(
-        doc_id="d",
-        source_path="d.txt",
-        encoding="utf-8",
-        paragraph_index=0,
-        source_text=source,
-        separator="",
-        source_lang=source_lang,
-        target_lang=target_lang,
-    )
+def to_english(source: str, source_lang: str = "de") -> Segment:
+    return segment(source, source_lang=source_lang, target_lang="en")
 
 
 def test_longest_repeat_measures_runs_of_a_repeated_unit():
@@ -44,7 +36,7 @@ def test_longest_repeat_measures_runs_of_a_repeated_unit():
 
 def test_each_check_fires_on_its_own():
     checks = DegenerateOutput(GuardSettings(check_language=True), LanguageSettings())
-    source = segment(GERMAN[0])
+    source = to_english(GERMAN[0])
     english = "The city library opens its new reading room on the second floor on Monday."
     assert checks.reasons(source, english, hit_limit=False) == []
     looping = "The city library (applause) (applause) (applause) (applause) (applause)"
@@ -58,16 +50,16 @@ def test_each_check_fires_on_its_own():
     # A repetition the source has too is no loop; a short source has no ratio; placeholders
     # do not count as text.
     dots = "Inhalt ........................ Seite 5"
-    assert checks.reasons(segment(dots), "Contents ........................ page 5", False) == []
-    assert checks.reasons(segment("Ja."), "Yes, of course, that is right.", False) == []
-    masked = segment("Siehe {0} und {1} und {2} und {3} für alle Einzelheiten dazu.")
+    assert checks.reasons(to_english(dots), "Contents ........................ page 5", False) == []
+    assert checks.reasons(to_english("Ja."), "Yes, of course, that is right.", False) == []
+    masked = to_english("Siehe {0} und {1} und {2} und {3} für alle Einzelheiten dazu.")
     assert checks.reasons(masked, "See {0} and {1} and {2} and {3} for all details.", False) == []
 
 
 def test_per_pair_length_ratios_override_the_defaults():
     settings = GuardSettings(length_ratios={"zh-en": [1.0, 6.0]})
     checks = DegenerateOutput(settings, LanguageSettings())
-    chinese = segment(
+    chinese = to_english(
         "市图书馆星期一在二楼开放新的阅览室。经过近两年的装修，那里有更多的座位。", "zh"
     )
     english = (

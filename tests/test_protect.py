@@ -4,6 +4,7 @@ damaged placeholders flagged and put back; fenced code never reaches the model."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import apache_beam as beam
 import pytest
@@ -129,19 +130,30 @@ def test_a_dropped_leading_or_trailing_span_goes_to_the_start_or_end():
     )
 
 
+def segment(source_text: str, **fields: Any) -> Segment:
+    """One paragraph segment of a one-paragraph document."""
+    return Segment(
+        doc_id="d",
+        source_path="d.txt",
+        encoding="utf-8",
+        paragraph_index=0,
+        source_text=source_text,
+        separator="",
+        **fields,
+    )
+
+
+def translate_document(tmp_path: Path, model: Path, text: str, *flags: str) -> Path:
+    """Runs the pipeline on one German document (configs/local.yaml plus `flags`)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "document.md").write_text(text)
+    return translate(tmp_path, model, [f"{corpus}/*"], "--source_lang=de", *flags)
+
+
 def test_restore_stage_flags_damaged_output_and_restores_the_source():
-    def segment(status: SegmentStatus, translated: str | None) -> Segment:
-        return Segment(
-            doc_id="d",
-            source_path="d.txt",
-            encoding="utf-8",
-            paragraph_index=0,
-            source_text=MASKED,
-            separator="",
-            status=status,
-            translated_text=translated,
-            spans=tuple(SPANS),
-        )
+    def masked(status: SegmentStatus, translated: str | None) -> Segment:
+        return segment(MASKED, status=status, translated_text=translated, spans=tuple(SPANS))
 
     source = "Siehe https://a.b für **Details**."
     with local_pipeline() as p:
@@ -149,9 +161,9 @@ def test_restore_stage_flags_damaged_output_and_restores_the_source():
             p
             | beam.Create(
                 [
-                    segment(SegmentStatus.TRANSLATED, "See for {1}details{2}."),
-                    segment(SegmentStatus.PASSTHROUGH, MASKED),
-                    segment(SegmentStatus.FAILED, None),
+                    masked(SegmentStatus.TRANSLATED, "See for {1}details{2}."),
+                    masked(SegmentStatus.PASSTHROUGH, MASKED),
+                    masked(SegmentStatus.FAILED, None),
                 ]
             )
             | RestoreSpans()
@@ -175,15 +187,8 @@ def test_restore_stage_flags_damaged_output_and_restores_the_source():
 def test_swapcase_model_leaves_every_protected_span_and_code_block_exact(
     test_models, tmp_path: Path, max_input_tokens: int
 ):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "anleitung.md").write_text(DOCUMENT)
-    out = translate(
-        tmp_path,
-        test_models["swapcase"],
-        [f"{corpus}/*"],
-        "--source_lang=de",
-        f"--max_input_tokens={max_input_tokens}",
+    out = translate_document(
+        tmp_path, test_models["swapcase"], DOCUMENT, f"--max_input_tokens={max_input_tokens}"
     )
     (document,) = table(out, "documents")
     assert document["source_text"] == DOCUMENT
