@@ -28,10 +28,12 @@ def to_english(source: str, source_lang: str = "de") -> Segment:
 
 
 def test_longest_repeat_measures_runs_of_a_repeated_unit():
-    assert longest_repeat("Thanks (applause) (applause) (applause) (applause) bye", 4) == 44
-    assert longest_repeat("abcabcab", 2) == 6
-    assert longest_repeat("no loop here at all", 4) == 0
-    assert longest_repeat("x" + "." * 30, 4) == 30
+    assert longest_repeat("Thanks (applause) (applause) (applause) (applause) bye", 4, 24) == 44
+    assert longest_repeat("Thanks (applause) (applause) (applause) bye", 4, 24) == 0
+    assert longest_repeat("abcabcab", 2, 4) == 6
+    assert longest_repeat("abcabcab", 2, 7) == 0
+    assert longest_repeat("no loop here at all", 4, 1) == 0
+    assert longest_repeat("x" + "." * 30, 4, 24) == 30
 
 
 def test_each_check_fires_on_its_own():

@@ -23,6 +23,7 @@ text stays in the document, the reason is in `error`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,10 +85,21 @@ class GuardSettings:
         }
 
 
-def longest_repeat(text: str, min_times: int) -> int:
-    """Characters covered by the longest run of one unit repeated `min_times` or more."""
+def longest_repeat(text: str, min_times: int, at_least: int) -> int:
+    """Characters covered by the longest run of one unit repeated `min_times` or more, if a
+    run covers `at_least` characters; else 0.
+
+    Such a run holds some `at_least // min_times`-gram `min_times` times, which is cheap to
+    rule out: the regular expression (tens of steps per character) then runs only on text
+    that repeats itself.
+    """
+    size = max(1, at_least // min_times)
+    grams = Counter(text[i : i + size] for i in range(len(text) - size + 1))
+    if not grams or max(grams.values()) < min_times:
+        return 0
     pattern = re.compile(rf"(.{{1,{_MAX_UNIT}}}?)\1{{{min_times - 1},}}", re.S)
-    return max((len(m.group()) for m in pattern.finditer(text)), default=0)
+    longest = max((len(m.group()) for m in pattern.finditer(text)), default=0)
+    return longest if longest >= at_least else 0
 
 
 class DegenerateOutput:
@@ -106,10 +118,9 @@ class DegenerateOutput:
         settings = self.settings
         source, output = without_placeholders(seg.source_text), without_placeholders(output)
         found = [OUTPUT_LIMIT_FLAG] if hit_limit else []
-        repeat = longest_repeat(output, settings.repeat_min_times)
-        if repeat >= settings.repeat_min_chars and repeat > 2 * longest_repeat(
-            source, settings.repeat_min_times
-        ):
+        times = settings.repeat_min_times
+        repeat = longest_repeat(output, times, settings.repeat_min_chars)
+        if repeat and repeat > 2 * longest_repeat(source, times, max(1, repeat // 2)):
             found.append(REPETITION_FLAG)
         if len(source.strip()) >= settings.ratio_min_source_chars:
             low, high = settings.length_range(seg.source_lang, seg.target_lang)
