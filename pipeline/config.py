@@ -8,6 +8,8 @@ pipeline starts and names the key.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,12 @@ import yaml
 from transforms.detect_language import LanguageSettings
 from transforms.glossary import GlossaryError, load_glossary
 from transforms.guard import GuardSettings
-from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.model import MODEL_STYLES, ModelSettings, model_checksums
 from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
 from transforms.spans import SPAN_KINDS
+from transforms.split import SplitSettings
 
 
 class ConfigError(ValueError):
@@ -39,7 +42,9 @@ class PipelineConfig:
     output: str
     target_lang: list[str] = field(default_factory=lambda: ["en"])
     overwrite: bool = False
+    incremental: bool = False
     read: ReadSettings = field(default_factory=ReadSettings)
+    split: SplitSettings = field(default_factory=SplitSettings)
     language: LanguageSettings = field(default_factory=LanguageSettings)
     # `model` is the model of the default `* → target` routes; `models` names more models
     # for `routes`, which are tried exact source first, then `*`.
@@ -105,6 +110,39 @@ class PipelineConfig:
 DEFAULT_MODEL = "default"
 
 
+def settings_fingerprint(config: PipelineConfig) -> str:
+    """sha256 of everything that decides a translation: targets, language detection,
+    splitting, routes, each model's files and decoding settings, protected spans, the
+    glossary's content and the guard (not paths, threads or batch sizes, which do not
+    change the output)."""
+    models = {
+        name: {
+            **{
+                k: v
+                for k, v in dataclasses.asdict(model).items()
+                if k not in ("path", "inter_threads", "intra_threads")
+            },
+            "files": model_checksums(model.path),
+        }
+        for name, model in config.model_table().items()
+    }
+    decisive = {
+        "target_lang": config.target_lang,
+        "language": dataclasses.asdict(config.language),
+        "split": dataclasses.asdict(config.split),
+        "routes": [dataclasses.asdict(route) for route in config.route_table()],
+        "models": models,
+        "protect": {
+            "kinds": sorted(config.protect.kinds),
+            "glossary": load_glossary(config.protect.glossary).sha256
+            if config.protect.glossary
+            else None,
+        },
+        "guard": dataclasses.asdict(config.guard),
+    }
+    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
+
+
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
@@ -145,6 +183,7 @@ def _section(cls: type, value: Any, where: str) -> Any:
 
 _SECTION_TYPES = {
     "ReadSettings": ReadSettings,
+    "SplitSettings": SplitSettings,
     "LanguageSettings": LanguageSettings,
     "ModelSettings": ModelSettings,
     "TranslateSettings": TranslateSettings,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, settings_fingerprint
+from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
 from transforms.glossary import load_glossary
 from transforms.guard import GuardTranslations
 from transforms.model import TranslationModelHandler
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
-from transforms.rebuild import SEGMENTS_TAG, RebuildDocuments
+from transforms.rebuild import INCOMPLETE_TAG, SEGMENTS_TAG, RebuildDocuments
 from transforms.records import ERRORS_TAG
+from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
 from transforms.segment import SegmentLongParagraphs
 from transforms.split import SplitParagraphs
@@ -20,15 +22,27 @@ from transforms.translate import TranslateSegments
 from transforms.write import WriteOutputs
 
 
-def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.PCollection]:
-    """Adds the translation graph to `p`; returns the PCollections it writes, by table."""
+def build_pipeline(
+    p: beam.Pipeline, config: PipelineConfig, previous_run: str | None = None
+) -> dict[str, beam.PCollection]:
+    """Adds the translation graph to `p`; returns the PCollections it writes, by table.
+
+    With `previous_run` (an earlier output directory), documents it already translated
+    with the same settings are taken from it instead of being translated again."""
     models = config.model_table()
+    fingerprint = settings_fingerprint(config)
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
     glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
     smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
-    paragraphs = documents | "SplitParagraphs" >> SplitParagraphs()
+    to_translate, reused = documents, []
+    if previous_run:
+        to_translate, reused_segments = documents | "ReusePreviousRun" >> ReusePreviousRun(
+            previous_run, fingerprint, config.target_lang
+        )
+        reused = [reused_segments]
+    paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
     segments = (
         paragraphs.paragraphs
         | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
@@ -40,11 +54,23 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
         | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
         | "RestoreSpans" >> RestoreSpans()
     )
-    rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
+    rebuilt = (
+        (segments, *reused)
+        | "WithReused" >> beam.Flatten()
+        | "RebuildDocuments" >> RebuildDocuments(fingerprint)
+    )
+    accounting = {
+        "read": documents,
+        "written": rebuilt.documents,
+        "refused": paragraphs[ERRORS_TAG],
+        "incomplete": rebuilt[INCOMPLETE_TAG],
+    } | "CheckAccounting" >> CheckAccounting(config.target_lang)
     errors = (
         read_errors,
         paragraphs[ERRORS_TAG],
         rebuilt[ERRORS_TAG],
+        rebuilt[INCOMPLETE_TAG],
+        accounting,
     ) | "AllErrors" >> beam.Flatten()
     tables = {"segments": rebuilt[SEGMENTS_TAG], "documents": rebuilt.documents, "errors": errors}
     _ = tables | "WriteOutputs" >> WriteOutputs(config.output)

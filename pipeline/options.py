@@ -16,6 +16,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 CONFIG_KEYS = {
     "input": "input",
     "output": "output",
+    "overwrite": "overwrite",
+    "incremental": "incremental",
     "target_lang": "target_lang",
     "source_lang": "language.source_lang",
     "model": "model.path",
@@ -30,6 +32,8 @@ CONFIG_KEYS = {
     "id_field": "read.id_field",
     "lang_field": "read.lang_field",
     "max_document_bytes": "read.max_document_bytes",
+    "max_paragraphs": "split.max_paragraphs",
+    "max_paragraph_chars": "split.max_paragraph_chars",
     "glossary": "protect.glossary",
 }
 
@@ -49,6 +53,12 @@ class TranslationOptions(PipelineOptions):
             default=None,
             help="replace the outputs already in --output",
         )
+        flag(
+            "incremental",
+            action="store_true",
+            default=None,
+            help="reuse the translations of documents unchanged since the run in --output",
+        )
         flag("target_lang", help="language to translate into (ISO 639-1, e.g. en)")
         flag("source_lang", help="skip detection: every paragraph is in this language")
         flag("model", help="CTranslate2 model directory with source.spm/target.spm")
@@ -63,9 +73,9 @@ class TranslationOptions(PipelineOptions):
         flag("id_field", help="JSONL field / Parquet column holding the document id")
         flag("lang_field", help="JSONL field / Parquet column holding a source-language hint")
         flag("max_document_bytes", type=int, help="larger documents are refused")
+        flag("max_paragraphs", type=int, help="documents with more paragraphs are refused")
+        flag("max_paragraph_chars", type=int, help="longer paragraphs are left untranslated")
         flag("glossary", help="tab-separated glossary file (README: Fidelity)")
 
     def config_overrides(self) -> dict[str, Any]:
-        overrides = {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}
-        overrides["overwrite"] = self.overwrite
-        return overrides
+        return {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}

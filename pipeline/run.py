@@ -16,9 +16,9 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
 from pipeline.graph import build_pipeline
 from pipeline.options import TranslationOptions
+from pipeline.output import StagedOutput, new_run_id
 from pipeline.run_info import write_run_info
 from transforms.model import ModelSettings
-from transforms.write import OUTPUT_TABLES
 
 REFUSED_RUNNERS = {
     "DaskRunner": "Beam 2.77's Dask runner drops outputs emitted in finish_bundle and computes "
@@ -62,22 +62,6 @@ def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig
     )
 
 
-def prepare_output(config: PipelineConfig) -> None:
-    """Refuses to mix a new run's shards with an old run's, unless told to replace them."""
-    existing = [
-        FileSystems.join(config.output, name)
-        for name in (*OUTPUT_TABLES, "run.json")
-        if FileSystems.exists(FileSystems.join(config.output, name))
-    ]
-    if existing and not config.overwrite:
-        raise ConfigError(
-            f"{config.output} already holds a run ({', '.join(existing)}); "
-            "pass --overwrite to replace it or choose another --output"
-        )
-    if existing:
-        FileSystems.delete(existing)
-
-
 def check_models(config: PipelineConfig) -> None:
     for name, model in config.model_table().items():
         for file in ("model.bin", model.source_spm, model.target_spm):
@@ -89,6 +73,10 @@ def check_models(config: PipelineConfig) -> None:
                 )
 
 
+class AccountingError(RuntimeError):
+    """The run finished but lost or duplicated documents; its output was not committed."""
+
+
 def run(argv: list[str]) -> dict:
     """Runs the pipeline to completion and returns the run info written to run.json."""
     options = PipelineOptions(argv)
@@ -97,13 +85,23 @@ def run(argv: list[str]) -> dict:
     runner = resolve_runner(options)
     config = with_thread_defaults(config, local_worker_count(options))
     check_models(config)
-    prepare_output(config)
+    output = StagedOutput(config.output, new_run_id())
+    output.check(config.overwrite or config.incremental)
+    previous_run = output.final if config.incremental and output.holds_run() else None
     started = time.time()
     pipeline = beam.Pipeline(runner=runner, options=options)
-    build_pipeline(pipeline, config)
+    build_pipeline(pipeline, dataclasses.replace(config, output=output.staging), previous_run)
     result = pipeline.run()
     result.wait_until_finish()
-    return write_run_info(config, options, result, started)
+    info = write_run_info(config, options, result, started, output.staging)
+    if not info["accounting"]["ok"]:
+        raise AccountingError(
+            f"documents lost or duplicated: {info['accounting']['violations']}; the run is "
+            f"left in {output.staging} (errors/ rows with stage 'accounting'), "
+            f"{config.output} is unchanged"
+        )
+    output.commit()
+    return info
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except AccountingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     counts = info["counts"]
     print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     return 0

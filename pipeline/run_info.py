@@ -8,11 +8,14 @@ import time
 from importlib import metadata
 from typing import Any
 
+import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
+from transforms.accounting import STAGE as ACCOUNTING_STAGE
+from transforms.accounting import VIOLATIONS_METRIC
 from transforms.model import model_checksums, model_id
 from transforms.rebuild import ROUTE_STATUS_PREFIX
 
@@ -51,9 +54,35 @@ def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
+def accounting(counts: dict[str, int], errors_dir: str) -> dict[str, Any]:
+    """The documents-in = documents-out check, with the documents that break it."""
+    violations = counts.get(VIOLATIONS_METRIC, 0)
+    named = []
+    if violations:
+        for match in FileSystems.match([FileSystems.join(errors_dir, "*.parquet")]):
+            for meta in match.metadata_list:
+                with FileSystems.open(meta.path) as handle:
+                    rows = pq.read_table(handle, columns=["doc_id", "stage"]).to_pylist()
+                named += [row["doc_id"] for row in rows if row["stage"] == ACCOUNTING_STAGE]
+    return {
+        "documents_read": counts.get("documents_read", 0),
+        "documents_written": counts.get("documents_written", 0),
+        "documents_refused": counts.get("documents_refused", 0),
+        "documents_incomplete": counts.get("documents_incomplete", 0),
+        "read_errors": counts.get("read_errors", 0),
+        "violations": sorted(named) or violations,
+        "ok": violations == 0,
+    }
+
+
 def write_run_info(
-    config: PipelineConfig, options: PipelineOptions, result: PipelineResult, started: float
+    config: PipelineConfig,
+    options: PipelineOptions,
+    result: PipelineResult,
+    started: float,
+    directory: str,
 ) -> dict[str, Any]:
+    """Writes run.json into `directory` (the staged run) and returns its content."""
     finished = time.time()
     counts = metric_counts(result)
     info = {
@@ -73,7 +102,8 @@ def write_run_info(
         },
         "counts": {k: v for k, v in counts.items() if not k.startswith(ROUTE_STATUS_PREFIX)},
         "segments_by_route": segments_by_route(counts),
+        "accounting": accounting(counts, FileSystems.join(directory, "errors")),
     }
-    with FileSystems.create(FileSystems.join(config.output, "run.json")) as handle:
+    with FileSystems.create(FileSystems.join(directory, "run.json")) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())
     return info

@@ -11,6 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CORPUS = ROOT / "samples" / "corpus"
 
 
+def run_pipeline(inputs: list[str], out: Path, model: Path, *flags: str) -> dict:
+    """Runs the whole pipeline (pipeline.run) and returns its run.json content."""
+    from pipeline.run import run
+
+    patterns = [f"--input={pattern}" for pattern in inputs]
+    return run([*patterns, "--output", str(out), "--model", str(model), *flags])
+
+
 def local_pipeline() -> TestPipeline:
     """The FnApiRunner directly: the DirectRunner would first try to download Prism."""
     return TestPipeline(runner="FnApiRunner")

@@ -127,12 +127,12 @@ def test_a_retry_that_cannot_fix_the_loop_fails_the_segment(test_models, tmp_pat
             "retried",
             "retry_degenerate",
         ]
-        assert row["error"] == "degenerate output after retry: output_length_limit, repetition"
+        assert row["error"] == ("DegenerateOutput: output_length_limit, repetition after the retry")
     (document,) = table(out, "documents")
     assert document["status"] == "failed"
     assert document["translated_text"] == document["source_text"]
     errors = table(out, "errors")
-    assert {(e["stage"], e["error_type"]) for e in errors} == {("translate", "TranslationFailed")}
+    assert {(e["stage"], e["error_type"]) for e in errors} == {("guard", "DegenerateOutput")}
 
 
 def test_wrong_language_output_is_flagged_and_kept_when_told(test_models, tmp_path: Path):

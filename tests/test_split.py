@@ -4,7 +4,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import local_pipeline
 from transforms.records import ERRORS_TAG, SourceDocument
-from transforms.split import SplitParagraphs, split_paragraphs
+from transforms.split import SplitParagraphs, SplitSettings, split_paragraphs
 
 DOCUMENTS = [
     "one paragraph",
@@ -44,7 +44,7 @@ def test_split_paragraphs_sends_empty_documents_to_errors():
         SourceDocument("blank.txt", "in/blank.txt", "\n \n", "utf-8"),
     ]
     with local_pipeline() as p:
-        out = p | beam.Create(docs) | SplitParagraphs()
+        out = p | beam.Create(docs) | SplitParagraphs(SplitSettings())
         texts = out.paragraphs | beam.Map(lambda segs: [s.source_text for s in segs])
         assert_that(texts, equal_to([["x", "y"]]), label="paragraphs")
         kinds = out[ERRORS_TAG] | beam.Map(lambda e: (e.doc_id, e.stage, e.error_type))

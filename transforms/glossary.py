@@ -18,6 +18,7 @@ not see the term, so inflection around it (case endings, articles) may not agree
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -62,12 +63,13 @@ def load_glossary(path: str) -> Glossary:
             text = handle.read().decode("utf-8")
     except Exception as exc:  # noqa: BLE001 - FileSystems raises its own types (BeamIOError)
         raise GlossaryError(f"cannot read glossary {path}: {exc}") from exc
-    return Glossary(parse_glossary(text, path))
+    return Glossary(parse_glossary(text, path), hashlib.sha256(text.encode()).hexdigest())
 
 
 class Glossary:
-    def __init__(self, entries: list[GlossaryEntry]) -> None:
+    def __init__(self, entries: list[GlossaryEntry], sha256: str = "") -> None:
         self.entries = entries
+        self.sha256 = sha256  # of the file, for the run's settings fingerprint
         self._patterns: dict[tuple[str, str], tuple[re.Pattern[str], dict[str, str]] | None] = {}
 
     def terms(self, source: str, target: str) -> dict[str, str]:

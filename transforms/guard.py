@@ -17,7 +17,7 @@ A flagged segment is translated again, alone (so no padding changes it), with
 `retry_beam_size`, `retry_repetition_penalty` and `retry_no_repeat_ngram_size`. Its flags
 keep what the first output had, plus `retried`; if the retry is degenerate too, plus
 `retry_degenerate`, and with `fail_degenerate` the segment becomes `failed` (the source
-text stays in the document, the reason is in `error`).
+text stays in the document, the reason is in `error` and in errors/).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from transforms.model import (
 from transforms.placeholders import without_placeholders
 from transforms.records import Segment, SegmentStatus
 
+STAGE = "guard"
 REPETITION_FLAG = "repetition"
 TOO_LONG_FLAG = "length_ratio_high"
 TOO_SHORT_FLAG = "length_ratio_low"
@@ -209,14 +210,13 @@ class GuardSegments(beam.DoFn):
     def _settle(self, seg: Segment, reasons: list[str]) -> Segment:
         """A segment still degenerate after what the settings allow."""
         self.still_degenerate.inc()
-        seg = seg.replace(flags=seg.flags + (RETRY_DEGENERATE_FLAG,) * (RETRIED_FLAG in seg.flags))
+        retried = RETRIED_FLAG in seg.flags
+        seg = seg.replace(flags=seg.flags + (RETRY_DEGENERATE_FLAG,) * retried)
         if not self.settings.fail_degenerate:
             return seg
-        when = " after retry" if RETRIED_FLAG in seg.flags else ""
-        return seg.replace(
-            status=SegmentStatus.FAILED,
-            translated_text=None,
-            error=f"degenerate output{when}: {', '.join(reasons)}",
+        when = " after the retry" if retried else ""
+        return seg.replace(translated_text=None).fail(
+            STAGE, "DegenerateOutput", f"{', '.join(reasons)}{when}"
         )
 
 

@@ -71,6 +71,9 @@ class ProtectDocumentSpans(beam.DoFn):
             start = offset + len(seg.prefix)
             end = start + len(seg.source_text)
             offset = end + len(seg.separator)
+            if seg.status is not None:  # refused before translation: never reaches a model
+                out.append(seg)
+                continue
             code = [
                 (max(s, start) - start, min(e, end) - start)
                 for s, e in fences

@@ -21,7 +21,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from transforms.decode import DecodeError, decode_bytes
-from transforms.records import ERRORS_TAG, ErrorRecord, SourceDocument
+from transforms.records import ERRORS_TAG, ErrorRecord, SourceDocument, exception_name
 
 STAGE = "read"
 TEXT_SUFFIXES = (".txt", ".md")
@@ -71,7 +71,7 @@ class MatchPatterns(beam.DoFn):
         try:
             metadata = FileSystems.match([pattern])[0].metadata_list
         except Exception as exc:  # noqa: BLE001 - any filesystem error becomes an error row
-            yield _error(pattern, None, type(exc).__name__, str(exc))
+            yield _error(pattern, None, exception_name(exc), str(exc))
             return
         if not metadata:
             yield _error(pattern, None, "NoMatch", f"pattern matched no files: {pattern}")
@@ -115,7 +115,7 @@ class ReadFile(beam.DoFn):
                 yield result
         except Exception as exc:  # noqa: BLE001 - corrupt archives, I/O errors mid-file
             self.read_errors.inc()
-            yield _error(matched.path, matched.relative_path, type(exc).__name__, str(exc))
+            yield _error(matched.path, matched.relative_path, exception_name(exc), str(exc))
 
     def _read_text(
         self, matched: MatchedFile
@@ -142,6 +142,7 @@ class ReadFile(beam.DoFn):
         self, matched: MatchedFile
     ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         settings = self.settings
+        seen_ids: set[str] = set()
         with FileSystems.open(matched.path) as handle:
             for line_number, raw in enumerate(iter(handle.readline, b""), start=1):
                 doc_id = f"{matched.relative_path}:{line_number}"
@@ -155,7 +156,7 @@ class ReadFile(beam.DoFn):
                 except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                     yield _error(matched.path, doc_id, "MalformedJSON", str(exc))
                     continue
-                yield from self._record(obj, matched.path, doc_id, "utf-8")
+                yield from self._record(obj, matched.path, doc_id, seen_ids)
 
     def _read_parquet(
         self, matched: MatchedFile
@@ -164,25 +165,21 @@ class ReadFile(beam.DoFn):
         with FileSystems.open(matched.path) as handle:
             parquet = pq.ParquetFile(handle)
             names = set(parquet.schema_arrow.names)
-            wanted = [c for c in (settings.text_field, settings.id_field, settings.lang_field) if c]
-            missing = [c for c in wanted if c not in names]
-            if missing:
-                yield _error(
-                    matched.path,
-                    matched.relative_path,
-                    "MissingColumn",
-                    f"columns {missing} not in {sorted(names)}",
-                )
+            if settings.text_field not in names:
+                message = f"text column {settings.text_field!r} not in {sorted(names)}"
+                yield _error(matched.path, matched.relative_path, "MissingColumn", message)
                 return
-            row_number = 0
-            for batch in parquet.iter_batches(columns=sorted(set(wanted))):
+            optional = (settings.id_field, settings.lang_field)
+            columns = sorted({settings.text_field, *(c for c in optional if c in names)})
+            row_number, seen_ids = 0, set()
+            for batch in parquet.iter_batches(columns=columns):
                 for obj in batch.to_pylist():
                     doc_id = f"{matched.relative_path}:{row_number}"
                     row_number += 1
-                    yield from self._record(obj, matched.path, doc_id, "utf-8")
+                    yield from self._record(obj, matched.path, doc_id, seen_ids)
 
     def _record(
-        self, obj: object, path: str, doc_id: str, encoding: str
+        self, obj: object, path: str, doc_id: str, seen_ids: set[str]
     ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         """A JSONL object or Parquet row as a document, or the reason it is not one."""
         settings = self.settings
@@ -191,20 +188,38 @@ class ReadFile(beam.DoFn):
             return
         text = obj.get(settings.text_field)
         if not isinstance(text, str):
-            yield _error(
-                path,
-                doc_id,
-                "MissingText",
-                f"field {settings.text_field!r} is missing or not a string",
-            )
+            message = f"field {settings.text_field!r} is missing or not a string"
+            yield _error(path, doc_id, "MissingText", message)
             return
         if len(text.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
             yield _oversize(path, doc_id, len(text), settings.max_document_bytes)
             return
-        if settings.id_field and obj.get(settings.id_field) is not None:
-            doc_id = str(obj[settings.id_field])
+        given_id = obj.get(settings.id_field) if settings.id_field else None
+        if given_id is not None:
+            given_id = str(given_id)
+            if given_id in seen_ids:
+                message = f"id {given_id!r} repeats an earlier record of this file"
+                yield _error(path, doc_id, "DuplicateId", message)
+                return
+            seen_ids.add(given_id)
+            doc_id = given_id
         hint = obj.get(settings.lang_field) if settings.lang_field else None
-        yield SourceDocument(doc_id, path, text, encoding, hint if isinstance(hint, str) else None)
+        if not all(_is_unicode(value) for value in (text, doc_id, hint) if isinstance(value, str)):
+            message = "text, id or language contains lone surrogates: not valid Unicode"
+            yield _error(
+                path, doc_id.encode("utf-8", "backslashreplace").decode(), "InvalidUnicode", message
+            )
+            return
+        yield SourceDocument(doc_id, path, text, "utf-8", hint if isinstance(hint, str) else None)
+
+
+def _is_unicode(text: str) -> bool:
+    """False for strings with lone surrogates (JSON allows "\\ud800"; UTF-8 does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _oversize(path: str, doc_id: str, size: int, cap: int) -> beam.pvalue.TaggedOutput:

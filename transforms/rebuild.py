@@ -15,10 +15,12 @@ from transforms.records import (
     Segment,
     SegmentStatus,
     TranslatedDocument,
+    content_sha256,
 )
 
-STAGE = "translate"
+STAGE = "rebuild"
 SEGMENTS_TAG = "segments"
+INCOMPLETE_TAG = "incomplete"
 METRICS_NAMESPACE = "corpus"
 ROUTE_STATUS_PREFIX = "segments_by_route"
 
@@ -38,7 +40,9 @@ def document_status(counts: Counter) -> DocumentStatus:
     return DocumentStatus.PASSTHROUGH
 
 
-def rebuild(segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segment]]:
+def rebuild(
+    segments: Iterable[Segment], settings_sha256: str
+) -> tuple[TranslatedDocument, list[Segment]]:
     """The document row and its segments numbered in document order.
 
     A segment that was not translated keeps its source text in the rebuilt
@@ -73,16 +77,50 @@ def rebuild(segments: Iterable[Segment]) -> tuple[TranslatedDocument, list[Segme
         n_untranslated=counts[SegmentStatus.UNTRANSLATED],
         n_failed=counts[SegmentStatus.FAILED],
         status=document_status(counts),
+        content_sha256=content_sha256(source),
+        settings_sha256=settings_sha256,
     )
     return document, numbered
 
 
-class RebuildDocument(beam.DoFn):
-    def __init__(self) -> None:
-        self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
+def missing_segments(segments: list[Segment]) -> str | None:
+    """What is missing from a document's segments (sorted), or None when all are there."""
+    expected = set(range(segments[0].paragraph_count))
+    found: dict[int, list[int]] = {}
+    for seg in segments:
+        found.setdefault(seg.paragraph_index, []).append(seg.sentence_index)
+    if set(found) != expected:
+        return f"paragraphs {sorted(expected ^ set(found))} missing or unexpected"
+    for paragraph, sentences in found.items():
+        if sentences != list(range(len(sentences))):
+            return f"paragraph {paragraph} has pieces {sentences}"
+    return None
 
-    def process(self, keyed: tuple[tuple[str, str], Iterable[Segment]]) -> Iterator[object]:
-        document, segments = rebuild(keyed[1])
+
+class RebuildDocument(beam.DoFn):
+    def __init__(self, settings_sha256: str) -> None:
+        self.settings_sha256 = settings_sha256
+        self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
+        self.incomplete = Metrics.counter(METRICS_NAMESPACE, "documents_incomplete")
+
+    def process(self, keyed: tuple[tuple[str, str, str], Iterable[Segment]]) -> Iterator[object]:
+        segments = sorted(keyed[1], key=lambda seg: seg.order)
+        problem = missing_segments(segments)
+        if problem:
+            self.incomplete.inc()
+            first = segments[0]
+            yield beam.pvalue.TaggedOutput(
+                INCOMPLETE_TAG,
+                ErrorRecord(
+                    first.source_path,
+                    first.doc_id,
+                    STAGE,
+                    "IncompleteDocument",
+                    f"target {first.target_lang}: {problem}",
+                ),
+            )
+            return
+        document, segments = rebuild(segments, self.settings_sha256)
         self.documents.inc()
         yield document
         for seg in segments:
@@ -94,9 +132,9 @@ class RebuildDocument(beam.DoFn):
                     ErrorRecord(
                         seg.source_path,
                         seg.doc_id,
-                        STAGE,
-                        "TranslationFailed",
-                        seg.error or "",
+                        seg.error_stage,
+                        seg.error_type,
+                        seg.error,
                         seg.paragraph_index,
                         seg.sentence_index,
                     ),
@@ -107,13 +145,18 @@ class RebuildDocuments(beam.PTransform):
     """Segments → one document per (doc_id, target_lang) (main), numbered `segments`, and
     `errors` for failed segments."""
 
+    def __init__(self, settings_sha256: str) -> None:
+        super().__init__()
+        self.settings_sha256 = settings_sha256
+
     def expand(self, segments: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return (
             segments
-            | "ByDocument" >> beam.Map(lambda seg: ((seg.doc_id, seg.target_lang), seg))
+            | "ByDocument"
+            >> beam.Map(lambda seg: ((seg.source_path, seg.doc_id, seg.target_lang), seg))
             | "Group" >> beam.GroupByKey()
             | "Rebuild"
-            >> beam.ParDo(RebuildDocument()).with_outputs(
-                SEGMENTS_TAG, ERRORS_TAG, main="documents"
+            >> beam.ParDo(RebuildDocument(self.settings_sha256)).with_outputs(
+                SEGMENTS_TAG, ERRORS_TAG, INCOMPLETE_TAG, main="documents"
             )
         )

@@ -9,10 +9,18 @@ Parquet column names (see `transforms.schemas`).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 ERRORS_TAG = "errors"
+
+
+def exception_name(exc: BaseException) -> str:
+    """The `error_type` of an exception: its class name, with the module where the name
+    alone says nothing (`zlib.error`)."""
+    name = type(exc).__name__
+    return name if name[:1].isupper() else f"{type(exc).__module__}.{name}"
 
 
 class SegmentStatus(StrEnum):
@@ -52,6 +60,7 @@ class Segment:
     paragraph_index: int
     source_text: str
     separator: str
+    paragraph_count: int = 1
     prefix: str = ""
     sentence_index: int = 0
     segment_index: int = -1
@@ -68,6 +77,8 @@ class Segment:
     target_tokens: int | None = None
     flags: tuple[str, ...] = ()
     error: str | None = None
+    error_stage: str | None = None
+    error_type: str | None = None
     pieces: tuple[str, ...] = field(default=(), repr=False)
     # (source span, text to restore) per placeholder id while `source_text` is masked
     # (transforms.protect); empty once the spans are restored.
@@ -75,6 +86,17 @@ class Segment:
 
     def replace(self, **changes: object) -> Segment:
         return dataclasses.replace(self, **changes)
+
+    def fail(self, stage: str, error_type: str, message: str) -> Segment:
+        """This segment, failed: its source text stays in the document, the reason in errors/."""
+        return dataclasses.replace(
+            self,
+            status=SegmentStatus.FAILED,
+            error=f"{error_type}: {message}",
+            error_stage=stage,
+            error_type=error_type,
+            pieces=(),
+        )
 
     @property
     def order(self) -> tuple[int, int]:
@@ -96,6 +118,13 @@ class TranslatedDocument:
     n_untranslated: int
     n_failed: int
     status: DocumentStatus
+    content_sha256: str
+    settings_sha256: str
+
+
+def content_sha256(text: str) -> str:
+    """The fingerprint of a document's text, for incremental runs."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ class RouteDocumentSegments(beam.DoFn):
                 yield self._route(seg, target)
 
     def _route(self, seg: Segment, target: str) -> Segment:
+        if seg.status is not None:
+            return seg.replace(target_lang=target)
         if NO_LETTERS_FLAG in seg.flags or seg.source_lang == target:
             self.passthrough.inc()
             return seg.replace(

@@ -51,6 +51,8 @@ document_schema = pa.schema(
         ("n_untranslated", pa.int32()),
         ("n_failed", pa.int32()),
         ("status", pa.string()),
+        ("content_sha256", pa.string()),
+        ("settings_sha256", pa.string()),
     ]
 )
 

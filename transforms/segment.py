@@ -16,8 +16,9 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.model import ModelSettings, ModelTokenizer
-from transforms.records import Segment
+from transforms.records import Segment, exception_name
 
+STAGE = "segment"
 SENTENCE_SPLIT_FLAG = "sentence_split"
 FORCED_SPLIT_FLAG = "forced_split"
 _TRAILING_SPACE = re.compile(r"\s+$")
@@ -110,14 +111,23 @@ class SegmentParagraphs(beam.DoFn):
         if seg.status is not None:
             yield seg
             return
+        try:
+            pieces = self._segment(seg)
+        except Exception as exc:  # noqa: BLE001 - a tokenizer failure costs one segment
+            pieces = [seg.fail(STAGE, exception_name(exc), str(exc))]
+        yield from pieces
+
+    def _segment(self, seg: Segment) -> list[Segment]:
+        """The paragraph with its model input tokens, or its pieces within the limit.
+
+        A list, not a generator: a failure midway must emit nothing for the paragraph."""
         if seg.model_name not in self._tokenizers:
             self._tokenizers[seg.model_name] = ModelTokenizer(self.models[seg.model_name])
         tokenizer = self._tokenizers[seg.model_name]
         limit = self.models[seg.model_name].max_input_tokens
         tokens = tokenizer.encode(seg.source_text, seg.source_lang)
         if len(tokens) <= limit:
-            yield seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))
-            return
+            return [seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))]
         self.split_paragraphs.inc()
         parts, flags = split_to_limit(
             seg.source_text,
@@ -125,18 +135,22 @@ class SegmentParagraphs(beam.DoFn):
             lambda text: len(tokenizer.encode(text, seg.source_lang)),
             limit,
         )
+        pieces = []
         for index, (body, separator) in enumerate(parts):
             tokens = tokenizer.encode(body, seg.source_lang)
             last = index == len(parts) - 1
-            yield seg.replace(
-                source_text=body,
-                sentence_index=index,
-                pieces=tuple(tokens),
-                source_tokens=len(tokens),
-                prefix=seg.prefix if index == 0 else "",
-                separator=separator + (seg.separator if last else ""),
-                flags=seg.flags + tuple(flags),
+            pieces.append(
+                seg.replace(
+                    source_text=body,
+                    sentence_index=index,
+                    pieces=tuple(tokens),
+                    source_tokens=len(tokens),
+                    prefix=seg.prefix if index == 0 else "",
+                    separator=separator + (seg.separator if last else ""),
+                    flags=seg.flags + tuple(flags),
+                )
             )
+        return pieces
 
 
 class SegmentLongParagraphs(beam.PTransform):

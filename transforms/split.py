@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -42,18 +43,27 @@ def split_paragraphs(text: str) -> list[tuple[str, str, str]]:
     return [(prefix if i == 0 else "", body, sep) for i, (body, sep) in enumerate(paragraphs)]
 
 
+@dataclass(frozen=True)
+class SplitSettings:
+    # Safety caps: a document of a million one-line paragraphs or a paragraph of megabytes
+    # is almost always broken input (a log, a dump), and would be slow to segment.
+    max_paragraphs: int = 100_000
+    max_paragraph_chars: int = 200_000
+
+
 class SplitDocument(beam.DoFn):
     """One document in, the list of its paragraph segments out (kept together for
     the document-level language fallback of the next stage)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: SplitSettings) -> None:
+        self.settings = settings
         self.paragraphs = Metrics.counter("corpus", "paragraphs")
-        self.empty = Metrics.counter("corpus", "empty_documents")
+        self.refused = Metrics.counter("corpus", "documents_refused")
 
     def process(self, doc: SourceDocument) -> Iterator[list[Segment] | beam.pvalue.TaggedOutput]:
         parts = split_paragraphs(doc.text)
         if not parts:
-            self.empty.inc()
+            self.refused.inc()
             kind = "empty" if not doc.text else "whitespace-only"
             yield beam.pvalue.TaggedOutput(
                 ERRORS_TAG,
@@ -66,13 +76,25 @@ class SplitDocument(beam.DoFn):
                 ),
             )
             return
+        if len(parts) > self.settings.max_paragraphs:
+            self.refused.inc()
+            message = (
+                f"{len(parts)} paragraphs, over the cap of {self.settings.max_paragraphs} "
+                "(split.max_paragraphs)"
+            )
+            yield beam.pvalue.TaggedOutput(
+                ERRORS_TAG,
+                ErrorRecord(doc.source_path, doc.doc_id, STAGE, "TooManyParagraphs", message),
+            )
+            return
         self.paragraphs.inc(len(parts))
-        yield [
+        segments = [
             Segment(
                 doc_id=doc.doc_id,
                 source_path=doc.source_path,
                 encoding=doc.encoding,
                 paragraph_index=i,
+                paragraph_count=len(parts),
                 source_text=body,
                 separator=sep,
                 prefix=prefix,
@@ -80,10 +102,27 @@ class SplitDocument(beam.DoFn):
             )
             for i, (prefix, body, sep) in enumerate(parts)
         ]
+        yield [self._within_cap(seg) for seg in segments]
+
+    def _within_cap(self, seg: Segment) -> Segment:
+        cap = self.settings.max_paragraph_chars
+        if len(seg.source_text) <= cap:
+            return seg
+        message = (
+            f"{len(seg.source_text)} characters, over the cap of {cap} "
+            "(split.max_paragraph_chars); kept untranslated"
+        )
+        return seg.fail(STAGE, "ParagraphTooLong", message)
 
 
 class SplitParagraphs(beam.PTransform):
     """Documents → per-document lists of paragraph segments, plus `errors`."""
 
+    def __init__(self, settings: SplitSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
     def expand(self, documents: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return documents | beam.ParDo(SplitDocument()).with_outputs(ERRORS_TAG, main="paragraphs")
+        return documents | beam.ParDo(SplitDocument(self.settings)).with_outputs(
+            ERRORS_TAG, main="paragraphs"
+        )

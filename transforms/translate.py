@@ -20,7 +20,9 @@ from apache_beam.utils.shared import Shared
 from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.model import OUTPUT_LIMIT_FLAG, TranslationModel, TranslationModelHandler
-from transforms.records import Segment, SegmentStatus
+from transforms.records import Segment, SegmentStatus, exception_name
+
+STAGE = "translate"
 
 
 class TranslateBatches(beam.DoFn):
@@ -69,12 +71,8 @@ class TranslateBatches(beam.DoFn):
         except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
             if len(batch) == 1:
                 self.failed.inc()
-                yield batch[0].replace(
-                    status=SegmentStatus.FAILED,
-                    model_id=model.model_id,
-                    pieces=(),
-                    error=f"{type(exc).__name__}: {exc}",
-                )
+                failed = batch[0].fail(STAGE, exception_name(exc), str(exc))
+                yield failed.replace(model_id=model.model_id)
                 return
             middle = len(batch) // 2
             yield from self._translate(batch[:middle])

@@ -1,0 +1,170 @@
+"""Every failure has a place: a corpus with one example of each failure class runs to
+completion, each failure in errors/ with its stage and type, everything else correct."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+from apache_beam.utils.shared import Shared
+
+from tests.conftest import run_pipeline
+from tests.test_pipeline_end_to_end import table
+from transforms.accounting import account
+from transforms.model import ModelSettings, TranslationModelHandler
+from transforms.records import Segment, SegmentStatus
+from transforms.translate import TranslateBatches
+
+GOOD = "Ein ganz normaler Absatz.\n\nUnd noch einer."
+# The test models have position encodings for 4095 tokens: longer inputs make them raise.
+POISON = "x" * 4200
+
+
+@pytest.fixture(scope="module")
+def hostile(test_models, tmp_path_factory) -> Path:
+    corpus = tmp_path_factory.mktemp("hostile") / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(GOOD)
+    (corpus / "undecodable.txt").write_bytes(bytes([0x80, 0x81, 0x8D, 0xFF, 0xFE]) * 50)
+    (corpus / "binary.txt").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(200)))
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "blank.txt").write_bytes(b" \r\n\t\r\n")
+    (corpus / "huge.txt").write_text("Viel zu groß. " * 1000)
+    (corpus / "long-paragraph.txt").write_text(GOOD + "\n\n" + "Wort " * 1200)
+    (corpus / "poison.txt").write_text(GOOD + "\n\n" + POISON)
+    (corpus / "many.txt").write_text("\n\n".join(f"Absatz {i}." for i in range(30)))
+    (corpus / "corrupt.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage-not-deflate")
+    (corpus / "corrupt.txt.zst").write_bytes(b"\x28\xb5\x2f\xfd garbage")
+    (corpus / "bomb.txt.gz").write_bytes(gzip.compress(b"a" * 1_000_000))
+    (corpus / "ok.txt.zst").write_bytes(zstandard.ZstdCompressor().compress(GOOD.encode()))
+    lines = [
+        json.dumps({"id": "j1", "text": GOOD}),
+        "{broken json",
+        json.dumps({"id": "j1", "text": "Doppelte Nummer."}),
+        '{"id": "surrogate", "text": "kaputt \\ud800 hier"}',
+        json.dumps({"id": "nontext", "text": 42}),
+        json.dumps({"id": "../../../escape", "text": GOOD}),
+    ]
+    (corpus / "records.jsonl").write_text("\n".join(lines) + "\n")
+    pq.write_table(pa.table({"body": ["no text column"]}), corpus / "notext.parquet")
+    out = corpus.parent / "out"
+    run_pipeline(
+        [f"{corpus}/*"],
+        out,
+        test_models["copy"],
+        "--source_lang",
+        "de",
+        "--max_document_bytes",
+        "8000",
+        "--max_input_tokens",
+        "5000",
+        "--id_field",
+        "id",
+        "--max_paragraph_chars",
+        "5000",
+        "--max_paragraphs",
+        "20",
+    )
+    return out
+
+
+def test_each_failure_is_an_error_row_with_stage_and_type(hostile):
+    errors = {(r["doc_id"], r["stage"], r["error_type"]) for r in table(hostile, "errors")}
+    assert errors == {
+        ("undecodable.txt", "read", "UndecodableBytes"),
+        ("binary.txt", "read", "BinaryFile"),
+        ("huge.txt", "read", "DocumentTooLarge"),
+        ("bomb.txt.gz", "read", "DocumentTooLarge"),
+        ("corrupt.txt.gz", "read", "zlib.error"),
+        ("corrupt.txt.zst", "read", "ZstdError"),
+        ("records.jsonl:2", "read", "MalformedJSON"),
+        ("records.jsonl:3", "read", "DuplicateId"),
+        ("surrogate", "read", "InvalidUnicode"),
+        ("records.jsonl:5", "read", "MissingText"),
+        ("notext.parquet", "read", "MissingColumn"),
+        ("empty.txt", "split", "EmptyDocument"),
+        ("blank.txt", "split", "EmptyDocument"),
+        ("many.txt", "split", "TooManyParagraphs"),
+        ("long-paragraph.txt", "split", "ParagraphTooLong"),
+        ("poison.txt", "translate", "RuntimeError"),
+    }
+
+
+def test_everything_else_is_correct(hostile):
+    documents = {r["doc_id"]: r for r in table(hostile, "documents")}
+    assert set(documents) == {
+        "good.txt",
+        "ok.txt.zst",
+        "j1",
+        "../../../escape",
+        "long-paragraph.txt",
+        "poison.txt",
+    }
+    for doc_id in ("good.txt", "ok.txt.zst", "j1", "../../../escape"):
+        assert documents[doc_id]["translated_text"] == GOOD
+        assert documents[doc_id]["status"] == "translated"
+    for doc_id in ("long-paragraph.txt", "poison.txt"):
+        doc = documents[doc_id]
+        assert doc["status"] == "partial" and doc["n_failed"] == 1
+        assert doc["translated_text"] == doc["source_text"]
+    poison = table(
+        hostile, "segments", "select * from t where doc_id = 'poison.txt' order by segment_index"
+    )
+    assert [r["status"] for r in poison] == ["translated", "translated", "failed"]
+    assert "position" in poison[2]["error"]
+    info = json.loads((hostile / "run.json").read_text())
+    assert info["accounting"]["ok"] is True
+    assert info["accounting"]["documents_read"] == 9
+    assert info["accounting"]["documents_refused"] == 3
+
+
+def test_outputs_stay_under_the_output_directory(hostile):
+    """Ids like ../../x never become paths: shards are named by Beam, not by documents."""
+    siblings = {p.name for p in hostile.parent.iterdir()}
+    assert siblings == {"out", "corpus"}
+    tops = {p.relative_to(hostile).parts[0] for p in hostile.rglob("*")}
+    assert tops == {"segments", "documents", "errors", "run.json"}
+
+
+def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):
+    fn = TranslateBatches(
+        {"m": TranslationModelHandler(ModelSettings(path=str(test_models["copy"])))},
+        Shared(),
+        10**6,
+    )
+    fn.setup()
+    texts = ["abc", "defg", POISON, "hij", "klmno"]
+    batch = [
+        Segment(
+            "d", "p", "utf-8", i, text, "", model_name="m", target_lang="en", pieces=tuple(text)
+        )
+        for i, text in enumerate(texts)
+    ]
+    results = list(fn._translate(batch))
+    assert [r.status for r in results] == [SegmentStatus.TRANSLATED] * 2 + [
+        SegmentStatus.FAILED
+    ] + [SegmentStatus.TRANSLATED] * 2
+    assert [r.translated_text for r in results if r.translated_text] == [
+        "abc",
+        "defg",
+        "hij",
+        "klmno",
+    ]
+
+
+def test_accounting_names_lost_and_duplicated_documents():
+    targets = ["en", "de"]
+    ok = {"read": [None], "written": ["en", "de"], "refused": [], "incomplete": []}
+    refused = {"read": [None], "written": [], "refused": [None], "incomplete": []}
+    lost = {"read": [None], "written": ["en"], "refused": [], "incomplete": []}
+    doubled = {"read": [None], "written": ["en", "en"], "refused": [], "incomplete": []}
+    unread = {"read": [], "written": ["en", "de"], "refused": [], "incomplete": []}
+    assert account(("p", "d"), ok, targets) is None
+    assert account(("p", "d"), refused, targets) is None
+    for broken in (lost, doubled, unread):
+        assert account(("p", "d"), broken, targets)
