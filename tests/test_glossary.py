@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_config
+from pipeline.config import ConfigError, load_config, settings_fingerprint
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 from tests.test_protect import translate_document
@@ -78,3 +78,21 @@ def test_glossary_terms_are_enforced_by_the_pipeline(test_models, tmp_path: Path
     ]
     assert [r["source_text"] for r in rows] == text.split("\n\n")
     assert all("glossary" in r["flags"] for r in rows)
+
+
+def test_a_changed_glossary_changes_the_settings_fingerprint(test_models, tmp_path: Path):
+    glossary = tmp_path / "glossary.tsv"
+    overrides = {
+        "input": "x",
+        "output": "y",
+        "model.path": str(test_models["copy"]),
+        "protect.glossary": str(glossary),
+    }
+    fingerprints = []
+    for content in (GLOSSARY, GLOSSARY + "de\ten\tOrdner\tfolder\n"):
+        glossary.write_text(content)
+        config = load_config(str(ROOT / "configs" / "local.yaml"), overrides)
+        fingerprints.append(settings_fingerprint(config))
+    glossary.write_text(GLOSSARY)
+    again = settings_fingerprint(load_config(str(ROOT / "configs" / "local.yaml"), overrides))
+    assert fingerprints[0] != fingerprints[1] and again == fingerprints[0]
