@@ -3,13 +3,14 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+GCP_STAMP := $(VENV)/.installed-gcp
 MODELS := models/copy/model.bin models/swapcase/model.bin models/loop/model.bin
 OUT ?= out/sample
 ARGS ?=
 REFS ?= samples/references/en.jsonl
 EVAL_ARGS ?=
 
-.PHONY: install models run eval test lint format clean
+.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean
 
 install: $(STAMP)
 
@@ -18,6 +19,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The Dataflow runner and gs:// (apache-beam[gcp]): for the tests and the Dataflow dry run.
+install-gcp: $(GCP_STAMP)
+
+$(GCP_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,gcp]'
+	touch $(GCP_STAMP)
 
 models: $(MODELS)
 
@@ -34,7 +42,20 @@ eval: install models
 	test -f $(OUT)/run.json || $(MAKE) run OUT=$(OUT)
 	$(PY) -m pipeline.evaluate --run $(OUT) --references $(REFS) $(EVAL_ARGS)
 
-test: install models
+# The same run on Beam's PortableRunner: a job service and an SDK worker pool on loopback.
+run-portable: install models
+	$(PY) -m tools.local_cluster --config configs/local.yaml --output out/portable --overwrite $(ARGS)
+
+# Builds the Dataflow job offline (DataflowRunner --dry_run=True) and prints what it would
+# submit; the example project, bucket and image are placeholders, the model is local.
+DATAFLOW_EXAMPLE := --project=example-project --temp_location=gs://example-bucket/tmp \
+	--sdk_container_image=us-docker.pkg.dev/example-project/corpus/corpus-translate:0.1.0 \
+	--input='gs://example-bucket/corpus/**' --output=gs://example-bucket/translations
+dataflow-dryrun: install-gcp models
+	$(PY) -m pipeline.run --config configs/dataflow.yaml --dry_run=True $(DATAFLOW_EXAMPLE) \
+		--model=models/swapcase $(ARGS)
+
+test: install-gcp models
 	$(PY) -m pytest -q
 
 lint: install

@@ -19,7 +19,8 @@ import yaml
 from transforms.detect_language import LanguageSettings
 from transforms.glossary import GlossaryError, load_glossary
 from transforms.guard import GuardSettings
-from transforms.model import MODEL_STYLES, ModelSettings, model_checksums
+from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.model_store import recorded_checksums
 from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
@@ -52,6 +53,8 @@ class PipelineConfig:
     models: dict[str, ModelSettings] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     translate: TranslateSettings = field(default_factory=TranslateSettings)
+    # Beam pipeline options (runner, job_endpoint, machine_type, ...), flag name → value
+    beam_options: dict[str, Any] = field(default_factory=dict)
     protect: ProtectSettings = field(default_factory=ProtectSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
 
@@ -122,7 +125,7 @@ def settings_fingerprint(config: PipelineConfig) -> str:
                 for k, v in dataclasses.asdict(model).items()
                 if k not in ("path", "inter_threads", "intra_threads")
             },
-            "files": model_checksums(model.path),
+            "files": recorded_checksums(model.path),
         }
         for name, model in config.model_table().items()
     }

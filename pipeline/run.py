@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import sys
@@ -10,15 +11,23 @@ import time
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from pipeline.beam_options import beam_flags
 from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
+from pipeline.dataflow_job import describe_job
 from pipeline.graph import build_pipeline
 from pipeline.options import TranslationOptions
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.run_info import write_run_info
 from transforms.model import ModelSettings
+from transforms.model_store import is_local
 
 REFUSED_RUNNERS = {
     "DaskRunner": "Beam 2.77's Dask runner drops outputs emitted in finish_bundle and computes "
@@ -77,13 +86,29 @@ class AccountingError(RuntimeError):
     """The run finished but lost or duplicated documents; its output was not committed."""
 
 
+def dry_run(pipeline: beam.Pipeline, config: PipelineConfig) -> dict:
+    """Builds the Dataflow job offline: nothing is read, written or submitted."""
+    runner = type(pipeline.runner).__name__
+    if runner != "DataflowRunner":
+        raise ConfigError(f"--dry_run builds a DataflowRunner job; it would run on {runner}")
+    if not all(is_local(model.path) for model in config.model_table().values()):
+        raise ConfigError("a dry run builds the job offline: give a local --model to take its id")
+    build_pipeline(pipeline, config)
+    return {"output": config.output, "dataflow_job": describe_job(pipeline.run())}
+
+
 def run(argv: list[str]) -> dict:
     """Runs the pipeline to completion and returns the run info written to run.json."""
     options = PipelineOptions(argv)
     translation = options.view_as(TranslationOptions)
     config = load_config(translation.config, translation.config_overrides())
+    if config.beam_options:  # the command line overrides the config's Beam options
+        options = PipelineOptions([*beam_flags(config.beam_options), *argv])
     runner = resolve_runner(options)
-    config = with_thread_defaults(config, local_worker_count(options))
+    if isinstance(runner, FnApiRunner):  # elsewhere each worker takes its own cores
+        config = with_thread_defaults(config, local_worker_count(options))
+    if options.view_as(TestOptions).dry_run:
+        return dry_run(beam.Pipeline(runner=runner, options=options), config)
     check_models(config)
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
@@ -115,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     except AccountingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    if "dataflow_job" in info:
+        print(json.dumps(info["dataflow_job"], indent=2, default=str))
+        return 0
     counts = info["counts"]
     print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
     return 0

@@ -16,7 +16,8 @@ from apache_beam.runners.runner import PipelineResult
 from pipeline.config import PipelineConfig
 from transforms.accounting import STAGE as ACCOUNTING_STAGE
 from transforms.accounting import VIOLATIONS_METRIC
-from transforms.model import model_checksums, model_id
+from transforms.model import model_id
+from transforms.model_store import recorded_checksums
 from transforms.rebuild import ROUTE_STATUS_PREFIX
 
 PACKAGES = (
@@ -93,7 +94,7 @@ def write_run_info(
         "config": config.to_dict(),
         "pipeline_options": options.get_all_options(drop_default=True),
         "models": {
-            name: {"id": model_id(m.path), "path": m.path, "sha256": model_checksums(m.path)}
+            name: {"id": model_id(m.path), "path": m.path, "sha256": recorded_checksums(m.path)}
             for name, m in config.model_table().items()
         },
         "versions": {

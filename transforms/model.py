@@ -13,7 +13,7 @@ import math
 import os
 import threading
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +76,11 @@ class Hypothesis:
 
 def model_id(path: str) -> str:
     """The manifest's `model_id`, or the directory name for a model without one."""
-    manifest = Path(path) / MANIFEST
-    if manifest.exists():
-        return json.loads(manifest.read_text())["model_id"]
+    from transforms.model_store import read_manifest  # any FileSystems path (gs://, ...)
+
+    manifest = read_manifest(path)
+    if manifest is not None:
+        return manifest["model_id"]
     return Path(path).resolve().name
 
 
@@ -181,6 +183,14 @@ _LOADED: weakref.WeakValueDictionary[str, TranslationModel] = weakref.WeakValueD
 _LOADING = threading.Lock()
 
 
+def on_local_disk(settings: ModelSettings) -> ModelSettings:
+    """The settings with `path` at a local copy of the model, copied (from gs://, s3://, ...)
+    and verified against its manifest once per process."""
+    from transforms.model_store import local_model_dir
+
+    return replace(settings, path=local_model_dir(settings.path))
+
+
 class TranslationModelHandler:
     """Separates how the model is loaded from how it is used, as Beam's ModelHandler does."""
 
@@ -193,7 +203,7 @@ class TranslationModelHandler:
         with _LOADING:
             model = _LOADED.get(self.share_key())
             if model is None:
-                model = _LOADED[self.share_key()] = TranslationModel(self.settings)
+                model = _LOADED[self.share_key()] = TranslationModel(on_local_disk(self.settings))
             return model
 
     def share_key(self) -> str:

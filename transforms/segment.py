@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.model import ModelSettings, ModelTokenizer
+from transforms.model import ModelSettings, ModelTokenizer, on_local_disk
 from transforms.records import Segment, exception_name
 
 STAGE = "segment"
@@ -122,7 +122,8 @@ class SegmentParagraphs(beam.DoFn):
 
         A list, not a generator: a failure midway must emit nothing for the paragraph."""
         if seg.model_name not in self._tokenizers:
-            self._tokenizers[seg.model_name] = ModelTokenizer(self.models[seg.model_name])
+            settings = on_local_disk(self.models[seg.model_name])
+            self._tokenizers[seg.model_name] = ModelTokenizer(settings)
         tokenizer = self._tokenizers[seg.model_name]
         limit = self.models[seg.model_name].max_input_tokens
         tokens = tokenizer.encode(seg.source_text, seg.source_lang)

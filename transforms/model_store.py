@@ -1,0 +1,162 @@
+"""Model files on workers: fetched from any Beam FileSystems path, checked against a manifest.
+
+A model directory holds `manifest.json` with the sha256 of each of its files (`"files"`).
+A worker process calls `local_model_dir(path)` from a DoFn's `setup()`: a remote model
+(`gs://`, `s3://`, `hdfs://`, ...) is copied to local disk once per process, verified, and
+only then published (renamed into place) in a per-machine cache, so the other processes of
+the machine reuse it; a local model (or one baked into the worker image) is verified where
+it lies. A file that is missing or differs from the manifest fails the load with a message
+naming it, before CTranslate2 sees a byte of it.
+
+    python -m transforms.model_store DIR [--model_id ID]
+
+writes `DIR/manifest.json` for a converted model, before it is uploaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.io.localfilesystem import LocalFileSystem
+
+from transforms.model import MANIFEST, model_checksums
+
+CACHE_ROOT = Path(tempfile.gettempdir()) / "corpus-translate-models"
+
+_prepared: dict[str, str] = {}
+_prepared_lock = threading.Lock()
+
+
+class ModelVerificationError(RuntimeError):
+    """The model's files do not match its manifest (or a remote model has no manifest)."""
+
+
+def is_local(path: str) -> bool:
+    return isinstance(FileSystems.get_filesystem(path), LocalFileSystem)
+
+
+def _read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return handle.read()
+
+
+def read_manifest(path: str) -> dict[str, Any] | None:
+    """The model's manifest.json (any FileSystems path), or None if it has none."""
+    location = FileSystems.join(path, MANIFEST)
+    if not FileSystems.exists(location):
+        return None
+    return json.loads(_read_bytes(location))
+
+
+def verify_model_dir(directory: Path, manifest: dict[str, Any]) -> None:
+    """Raises ModelVerificationError naming every file that is missing or differs."""
+    actual = model_checksums(str(directory))
+    problems = []
+    for name, expected in sorted(manifest["files"].items()):
+        if name not in actual:
+            problems.append(f"{name} is missing")
+        elif actual[name] != expected:
+            problems.append(f"{name} has sha256 {actual[name]}, manifest says {expected}")
+    if problems:
+        raise ModelVerificationError(
+            f"model {directory} does not match its {MANIFEST}: " + "; ".join(problems)
+        )
+
+
+def _copy_files(source: str, destination: Path, names: list[str]) -> None:
+    for name in names:
+        with (
+            FileSystems.open(
+                FileSystems.join(source, name), compression_type=CompressionTypes.UNCOMPRESSED
+            ) as reader,
+            (destination / name).open("wb") as writer,
+        ):
+            shutil.copyfileobj(reader, writer, 1 << 20)
+
+
+def prepare_model(path: str, cache_root: Path, copy: bool) -> str:
+    """A local directory holding the model at `path`, verified against its manifest.
+
+    With `copy`, the files are copied under `cache_root` (keyed by the manifest's
+    digest) and verified before they are renamed into place, so a half-written or
+    corrupted copy is never reused; without, the model is verified where it lies.
+    """
+    manifest = read_manifest(path)
+    if manifest is None:
+        if not copy:
+            logging.warning("model %s has no %s: loaded without verification", path, MANIFEST)
+            return path
+        raise ModelVerificationError(
+            f"model {path} has no {MANIFEST}, so its copy cannot be verified; write one with "
+            f"`python -m transforms.model_store LOCAL_DIR` before uploading the model"
+        )
+    if not copy:
+        verify_model_dir(Path(path), manifest)
+        return path
+    key = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:20]
+    destination = cache_root / key
+    if not destination.exists():
+        cache_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root))
+        try:
+            _copy_files(path, staging, [*manifest["files"], MANIFEST])
+            verify_model_dir(staging, manifest)
+            staging.rename(destination)
+        except OSError:
+            if not destination.exists():
+                raise
+            # another process of this machine published the same model first
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    verify_model_dir(destination, manifest)
+    return str(destination)
+
+
+def local_model_dir(path: str) -> str:
+    """`prepare_model` once per process and path: remote models are copied, local ones not."""
+    with _prepared_lock:
+        if path not in _prepared:
+            _prepared[path] = prepare_model(path, CACHE_ROOT, copy=not is_local(path))
+        return _prepared[path]
+
+
+def recorded_checksums(path: str) -> dict[str, str]:
+    """sha256 of the model's files for run.json: computed for a local model; for a remote
+    one, the manifest's (each worker verified its copy against them)."""
+    if is_local(path):
+        return model_checksums(path)
+    return (read_manifest(path) or {}).get("files", {})
+
+
+def write_manifest(directory: Path, model_id: str) -> dict[str, Any]:
+    """Writes manifest.json (model_id and every file's sha256) for a model directory."""
+    files = model_checksums(str(directory))
+    files.pop(MANIFEST, None)
+    manifest = {"model_id": model_id, "files": files}
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write manifest.json for a model directory.")
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--model_id", help="default: the directory name")
+    args = parser.parse_args(argv)
+    manifest = write_manifest(args.directory, args.model_id or args.directory.resolve().name)
+    count = len(manifest["files"])
+    print(f"wrote {args.directory / MANIFEST}: {manifest['model_id']}, {count} files")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
