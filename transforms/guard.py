@@ -163,14 +163,18 @@ class GuardSegments(beam.DoFn):
         self._checks = DegenerateOutput(self.settings, self.language)
         # The translate stage's models: the handler hands this process's instance back.
         self._models: dict[str, TranslationModel] = {}
-        if self.settings.retry:
+        if self.settings.enabled and self.settings.retry:
             self._models = {
                 name: self.shared.acquire(handler.load_model, tag=handler.share_key())
                 for name, handler in self.handlers.items()
             }
 
     def process(self, seg: Segment) -> Iterator[Segment]:
-        if seg.status != SegmentStatus.TRANSLATED or seg.translated_text is None:
+        if (
+            not self.settings.enabled
+            or seg.status != SegmentStatus.TRANSLATED
+            or seg.translated_text is None
+        ):
             yield seg
             return
         reasons = self._checks.reasons(seg, seg.translated_text, OUTPUT_LIMIT_FLAG in seg.flags)
@@ -235,8 +239,6 @@ class GuardTranslations(beam.PTransform):
         self.handlers = handlers
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        if not self.settings.enabled:
-            return segments
         return segments | beam.ParDo(
             GuardSegments(self.settings, self.language, self.handlers, Shared())
         )

@@ -108,13 +108,13 @@ class ProtectSpans(beam.PTransform):
 
 
 class ApplyGlossarySegment(beam.DoFn):
-    def __init__(self, glossary: Glossary, models: dict[str, ModelSettings]) -> None:
+    def __init__(self, glossary: Glossary | None, models: dict[str, ModelSettings]) -> None:
         self.glossary = glossary
         self.models = models
         self.terms = Metrics.counter("corpus", "glossary_terms")
 
     def process(self, seg: Segment) -> Iterator[Segment]:
-        if seg.status is not None or seg.model_name is None:
+        if self.glossary is None or seg.status is not None or seg.model_name is None:
             yield seg
             return
         found = self.glossary.matches(seg.source_text, seg.source_lang, seg.target_lang)
@@ -147,8 +147,8 @@ class ApplyGlossary(beam.PTransform):
         self.models = models
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        if self.glossary is None:
-            return segments
+        # A ParDo even without a glossary: an empty composite would vanish from a runner's
+        # job graph (Dataflow) while it stays in the pipeline's.
         return segments | beam.ParDo(ApplyGlossarySegment(self.glossary, self.models))
 
 
