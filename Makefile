@@ -4,15 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GCP_STAMP := $(VENV)/.installed-gcp
-MODELS := models/copy/model.bin models/swapcase/model.bin
+MODELS := models/copy/model.bin models/swapcase/model.bin models/loop/model.bin
 OUT ?= out/sample
 ARGS ?=
+REFS ?= samples/references/en.jsonl
+EVAL_ARGS ?=
 
 MODEL ?=
 TARGETS ?= en
 MODEL_OUT ?= models/$(notdir $(MODEL))
 
-.PHONY: install install-gcp models run run-portable dataflow-dryrun test lint format clean convert docs
+.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs
 
 install: $(STAMP)
 
@@ -37,6 +39,12 @@ $(MODELS) &: $(STAMP) tools/build_test_models.py $(wildcard tools/test_models/*.
 run: install models
 	$(PY) -m pipeline.run --config configs/local.yaml --output $(OUT) --overwrite $(ARGS)
 	$(PY) -c "import duckdb; duckdb.sql(\"select doc_id, status, n_segments, left(translated_text, 60) as translated from read_parquet('$(OUT)/documents/*.parquet') order by doc_id\").show(max_width=200)"
+
+# Scores the run in $(OUT) (made with `make run` if there is none) against $(REFS);
+# REFS=source scores against the run's own source text.
+eval: install models
+	test -f $(OUT)/run.json || $(MAKE) run OUT=$(OUT)
+	$(PY) -m pipeline.evaluate --run $(OUT) --references $(REFS) $(EVAL_ARGS)
 
 # The same run on Beam's PortableRunner: a job service and an SDK worker pool on loopback.
 run-portable: install models

@@ -17,10 +17,14 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
+from transforms.glossary import GlossaryError, load_glossary
+from transforms.guard import GuardSettings
 from transforms.model import MODEL_STYLES, ModelSettings
 from transforms.model_store import recorded_checksums
+from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
+from transforms.spans import SPAN_KINDS
 from transforms.split import SplitSettings
 
 
@@ -51,6 +55,8 @@ class PipelineConfig:
     translate: TranslateSettings = field(default_factory=TranslateSettings)
     # Beam pipeline options (runner, job_endpoint, machine_type, ...), flag name → value
     beam_options: dict[str, Any] = field(default_factory=dict)
+    protect: ProtectSettings = field(default_factory=ProtectSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -86,6 +92,22 @@ class PipelineConfig:
         for name, model in {**self.models, DEFAULT_MODEL: self.model}.items():
             if model is not None and model.style not in MODEL_STYLES:
                 raise ConfigError(f"models.{name}.style must be one of {', '.join(MODEL_STYLES)}")
+        self._validate_fidelity()
+
+    def _validate_fidelity(self) -> None:
+        unknown = sorted(set(self.protect.kinds) - set(SPAN_KINDS))
+        if unknown:
+            raise ConfigError(
+                f"protect.kinds: unknown kind {unknown[0]!r}; valid: {', '.join(SPAN_KINDS)}"
+            )
+        if self.protect.glossary:
+            try:
+                load_glossary(self.protect.glossary)
+            except GlossaryError as exc:
+                raise ConfigError(f"protect.glossary: {exc}") from exc
+        for pair, bounds in self.guard.length_ratios.items():
+            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+                raise ConfigError(f"guard.length_ratios.{pair} must be [min, max] with min < max")
 
 
 DEFAULT_MODEL = "default"
@@ -93,8 +115,9 @@ DEFAULT_MODEL = "default"
 
 def settings_fingerprint(config: PipelineConfig) -> str:
     """sha256 of everything that decides a translation: targets, language detection,
-    splitting, routes and each model's files and decoding settings (not paths, threads
-    or batch sizes, which do not change the output)."""
+    splitting, routes, each model's files and decoding settings, protected spans, the
+    glossary's content and the guard (not paths, threads or batch sizes, which do not
+    change the output)."""
     models = {
         name: {
             **{
@@ -112,6 +135,13 @@ def settings_fingerprint(config: PipelineConfig) -> str:
         "split": dataclasses.asdict(config.split),
         "routes": [dataclasses.asdict(route) for route in config.route_table()],
         "models": models,
+        "protect": {
+            "kinds": sorted(config.protect.kinds),
+            "glossary": load_glossary(config.protect.glossary).sha256
+            if config.protect.glossary
+            else None,
+        },
+        "guard": dataclasses.asdict(config.guard),
     }
     return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
 
@@ -160,6 +190,8 @@ _SECTION_TYPES = {
     "LanguageSettings": LanguageSettings,
     "ModelSettings": ModelSettings,
     "TranslateSettings": TranslateSettings,
+    "ProtectSettings": ProtectSettings,
+    "GuardSettings": GuardSettings,
 }
 
 

@@ -8,7 +8,10 @@ from pipeline.config import PipelineConfig, settings_fingerprint
 from pipeline.progress import ReportProgress
 from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
+from transforms.glossary import load_glossary
+from transforms.guard import GuardTranslations
 from transforms.model import TranslationModelHandler
+from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
 from transforms.rebuild import INCOMPLETE_TAG, SEGMENTS_TAG, RebuildDocuments
 from transforms.records import ERRORS_TAG
@@ -35,6 +38,8 @@ def build_pipeline(
     fingerprint = settings_fingerprint(config)
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
+    glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
+    smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     to_translate, reused = documents, []
     if previous_run:
@@ -45,10 +50,14 @@ def build_pipeline(
     paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
     segments = (
         paragraphs.paragraphs
+        | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
+        | "ApplyGlossary" >> ApplyGlossary(glossary, models)
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
         | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
+        | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
+        | "RestoreSpans" >> RestoreSpans()
     )
     if progress_dir:
         progress = {"documents": documents, "read_errors": read_errors, "segments": segments}

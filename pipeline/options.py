@@ -34,6 +34,7 @@ CONFIG_KEYS = {
     "max_document_bytes": "read.max_document_bytes",
     "max_paragraphs": "split.max_paragraphs",
     "max_paragraph_chars": "split.max_paragraph_chars",
+    "glossary": "protect.glossary",
 }
 
 
@@ -74,6 +75,7 @@ class TranslationOptions(PipelineOptions):
         flag("max_document_bytes", type=int, help="larger documents are refused")
         flag("max_paragraphs", type=int, help="documents with more paragraphs are refused")
         flag("max_paragraph_chars", type=int, help="longer paragraphs are left untranslated")
+        flag("glossary", help="tab-separated glossary file (README: Fidelity)")
 
     def config_overrides(self) -> dict[str, Any]:
         return {key: getattr(self, dest) for dest, key in CONFIG_KEYS.items()}

@@ -185,3 +185,27 @@ def test_build_is_reproducible(models: dict[str, Path], tmp_path: Path) -> None:
         assert sorted(p.name for p in again[name].iterdir()) == files
         for file_name in files:
             assert (again[name] / file_name).read_bytes() == (path / file_name).read_bytes()
+
+
+@pytest.mark.parametrize("compute_type", ["int8", "float32"])
+@pytest.mark.parametrize("beam_size", [1, 2, 4])
+def test_loop_model_repeats_a_dot_until_the_limit(translator, sp, compute_type, beam_size):
+    texts = [t for t in TEXTS if "." in t and " " in t]
+    sources = sp.encode(texts, out_type=str)
+    model = translator("loop", compute_type)
+    limit = max(map(len, sources)) + 20
+    looped = model.translate_batch(
+        sources, beam_size=beam_size, max_decoding_length=limit, max_input_length=0
+    )
+    # Every output is the copy, then dots up to max_decoding_length: no beam ever stops.
+    assert [r.hypotheses[0] for r in looped] == [s + ["."] * (limit - len(s)) for s in sources]
+    # With a repetition penalty, the dot and the space (both already generated) fall
+    # below </s>: the copy is exact.
+    fixed = model.translate_batch(
+        sources,
+        beam_size=beam_size,
+        max_decoding_length=limit,
+        max_input_length=0,
+        repetition_penalty=1.2,
+    )
+    assert [r.hypotheses[0] for r in fixed] == sources

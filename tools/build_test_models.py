@@ -6,11 +6,12 @@ second, and rebuilding gives byte-identical files.
 
     python -m tools.build_test_models --out models
 
-writes ``models/copy`` (output == input) and ``models/swapcase`` (output ==
-``swapcase_reference(input)``). Each directory holds the CTranslate2 files (``model.bin``,
-``config.json``, ``shared_vocabulary.json``), ``source.spm`` and ``target.spm`` (the same
-SentencePiece model) and ``manifest.json`` (model_id, description, max_input_tokens, languages,
-and the sha256 of every other file).
+writes ``models/copy`` (output == input), ``models/swapcase`` (output ==
+``swapcase_reference(input)``) and ``models/loop``, a deliberately degenerate copy model (below).
+Each directory holds the CTranslate2 files (``model.bin``, ``config.json``,
+``shared_vocabulary.json``), ``source.spm`` and ``target.spm`` (the same SentencePiece model)
+and ``manifest.json`` (model_id, description, max_input_tokens, languages, and the sha256 of
+every other file).
 
 Tokenizer: character-level SentencePiece with byte fallback, identity normalization and no
 whitespace escaping, so ``decode(encode(text)) == text`` for any Unicode text. Each character of
@@ -37,6 +38,12 @@ Model contract (exact with int8 and float32, greedy and beam search, mixed-lengt
   out of position encodings). Scores are ~0.0 (log-probabilities).
   ``no_repeat_ngram_size`` breaks copies of repetitive text; ``repetition_penalty`` below 1.5
   and top-k sampling do not.
+
+The ``loop`` model copies like ``copy`` but does not stop at the source end: it emits "." there
+and at every later step, until ``max_decoding_length`` (greedy and beam search alike: its
+runner-up at the end is a space, so no beam ever finishes). With ``repetition_penalty=1.2`` the
+dot and the space, once generated, fall below ``</s>``: a source holding both is copied exactly.
+A real model's loop ("(applause) (applause) ...") is the same failure.
 
 How (d = 112): token ids get a 3-digit base-10 code and positions a 3-digit base-16 code, one
 one-hot block per digit, so two different ids share at most two of three ones. Self-attention
@@ -83,6 +90,10 @@ __all__ = [
     "swapcase_reference",
 ]
 
+# The loop model's tokens at the source end, with their logit margins over </s>: "." wins, the
+# space is the runner-up that keeps </s> out of every beam; a 1.2 repetition penalty on logits
+# near 95 puts both below </s>.
+END_LOOP = {".": 12.0, "<0x20>": 6.0}
 _MODELS = {  # name: (model_id, swaps case, description)
     "copy": ("copy-test-v1", False, "Hand-set test model: the translation is the source text."),
     "swapcase": (
@@ -90,6 +101,12 @@ _MODELS = {  # name: (model_id, swaps case, description)
         True,
         "Hand-set test model: the translation is the source text with letter case swapped "
         "(tools.build_test_models.swapcase_reference).",
+    ),
+    "loop": (
+        "loop-test-v1",
+        False,
+        "Hand-set test model: copies the source, then repeats '.' until max_decoding_length "
+        "(a deliberately degenerate model; repetition_penalty=1.2 stops it).",
     ),
 }
 
@@ -124,7 +141,8 @@ def build_all(out_dir: Path) -> dict[str, Path]:
     pieces = vocabulary(sp_model)
     built = {}
     for name, (model_id, swap_case, description) in _MODELS.items():
-        spec = build_spec(pieces, output_map(pieces, swap_case))
+        end_loop = {pieces.index(p): m for p, m in END_LOOP.items()} if name == "loop" else None
+        spec = build_spec(pieces, output_map(pieces, swap_case), end_loop)
         manifest = {
             "model_id": model_id,
             "description": description,

@@ -25,7 +25,9 @@ from pipeline.options import CONFIG_KEYS, TranslationOptions
 from pipeline.progress import ProgressOptions
 from pipeline.validate import describe_type
 from transforms.detect_language import LanguageSettings
+from transforms.guard import GuardSettings
 from transforms.model import ModelSettings
+from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
 from transforms.route import Route
 from transforms.split import SplitSettings
@@ -37,6 +39,8 @@ END = "<!-- END GENERATED {name} -->"
 SECTIONS = {  # config section → the dataclass whose fields are its keys
     "read": ReadSettings,
     "split": SplitSettings,
+    "protect": ProtectSettings,
+    "guard": GuardSettings,
     "language": LanguageSettings,
     "model": ModelSettings,
     "models.NAME": ModelSettings,
@@ -51,6 +55,24 @@ KEYS = {
     "incremental": "reuse the run in `output` for documents unchanged since (same text, "
     "settings and models); translate only new or changed ones",
     "split": "safety caps on paragraphs (section below)",
+    "protect": "protected spans and glossary (section below)",
+    "protect.kinds": "spans replaced by {N} placeholders: code, url, email, number, markup",
+    "protect.glossary": "tab-separated glossary file: source, target, term, translation",
+    "guard": "degenerate-output guard and its retry (section below)",
+    "guard.enabled": "check translations for loops, length ratio, language, length limit",
+    "guard.repeat_min_times": "a repeated n-gram this many times is a loop ...",
+    "guard.repeat_min_chars": "... when the repeats cover at least this many characters",
+    "guard.min_length_ratio": "output/source length below this is degenerate",
+    "guard.max_length_ratio": "output/source length above this is degenerate",
+    "guard.length_ratios": "per pair `src-tgt: [min, max]` overrides of the two ratios",
+    "guard.ratio_min_source_chars": "shorter sources skip the length-ratio check",
+    "guard.check_language": "the output must be detected as the target language "
+    "(off by default: the test models do not translate)",
+    "guard.retry": "retry a degenerate segment once with safer decoding",
+    "guard.retry_beam_size": "beam size of the retry",
+    "guard.retry_repetition_penalty": "repetition_penalty of the retry",
+    "guard.retry_no_repeat_ngram_size": "no_repeat_ngram_size of the retry (0 = off)",
+    "guard.fail_degenerate": "a retry still degenerate fails the segment (source kept)",
     "beam_options": "Beam pipeline options (runner, project, ...) by name; the command line "
     "overrides them",
     "split.max_paragraphs": "a document with more paragraphs is refused (row in errors/)",
@@ -97,6 +119,13 @@ METRICS = {
     "(rows in errors/)",
     "documents_incomplete": "documents whose segments did not all arrive (rows in errors/)",
     "accounting_violations": "documents lost or written twice: the run fails",
+    "glossary_terms": "glossary terms replaced by placeholders",
+    "paragraphs_code_block": "paragraphs that are code blocks, passed through",
+    "spans_protected": "spans replaced by placeholders",
+    "segments_placeholder_damaged": "translations that dropped or repeated a placeholder",
+    "segments_degenerate": "translations the guard flagged",
+    "segments_retried": "segments retried with safer decoding",
+    "segments_degenerate_after_retry": "segments still degenerate after the retry",
     "documents_reused": "incremental runs: documents taken from the previous run",
     "documents_new_or_changed": "incremental runs: documents translated again",
     "paragraphs": "paragraphs split from read documents",

@@ -11,8 +11,11 @@ import hashlib
 import json
 import math
 import os
+import threading
+import weakref
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from transforms.languages import language_token
 
@@ -137,18 +140,25 @@ class TranslationModel:
             intra_threads=settings.intra_threads or default_intra_threads(),
         )
 
-    def translate(self, batch: list[list[str]], target_langs: list[str]) -> list[Hypothesis]:
-        """Translate one batch of model inputs (all of one length, by our batching)."""
+    def translate(
+        self, batch: list[list[str]], target_langs: list[str], **decoding: Any
+    ) -> list[Hypothesis]:
+        """Translate one batch of model inputs (all of one length, by our batching).
+
+        `decoding` overrides `translate_batch` options (the guard's retry: beam_size,
+        repetition_penalty, no_repeat_ngram_size).
+        """
         settings = self.settings
         prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
         limit = settings.decoding_limit(max(len(tokens) for tokens in batch))
+        options = {"beam_size": settings.beam_size, **decoding}
         results = self.translator.translate_batch(
             batch,
             target_prefix=prefixes if any(prefixes) else None,
-            beam_size=settings.beam_size,
             max_input_length=0,  # our segmenter keeps sources within max_input_tokens
             max_decoding_length=limit,
             return_scores=True,
+            **options,
         )
         hypotheses = []
         for result, prefix in zip(results, prefixes, strict=True):
@@ -169,6 +179,10 @@ def default_intra_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+_LOADED: weakref.WeakValueDictionary[str, TranslationModel] = weakref.WeakValueDictionary()
+_LOADING = threading.Lock()
+
+
 def on_local_disk(settings: ModelSettings) -> ModelSettings:
     """The settings with `path` at a local copy of the model, copied (from gs://, s3://, ...)
     and verified against its manifest once per process."""
@@ -184,7 +198,13 @@ class TranslationModelHandler:
         self.settings = settings
 
     def load_model(self) -> TranslationModel:
-        return TranslationModel(on_local_disk(self.settings))
+        """The process's model for these settings: stages that hold it through different
+        `Shared` handles (translate, the guard's retry) get one instance, not one each."""
+        with _LOADING:
+            model = _LOADED.get(self.share_key())
+            if model is None:
+                model = _LOADED[self.share_key()] = TranslationModel(on_local_disk(self.settings))
+            return model
 
     def share_key(self) -> str:
         return json.dumps(self.settings.__dict__, sort_keys=True)

@@ -80,6 +80,9 @@ class Segment:
     error_stage: str | None = None
     error_type: str | None = None
     pieces: tuple[str, ...] = field(default=(), repr=False)
+    # (source span, text to restore) per placeholder id while `source_text` is masked
+    # (transforms.protect); empty once the spans are restored.
+    spans: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def replace(self, **changes: object) -> Segment:
         return dataclasses.replace(self, **changes)

@@ -53,8 +53,14 @@ def _zero_self_attention(layer: model_spec.LayerSpec, dim: int) -> None:
     layer.self_attention.linear[1].weight = np.zeros((dim, dim), np.float32)
 
 
-def build_spec(vocabulary: list[str], output_of: np.ndarray) -> transformer_spec.TransformerSpec:
-    """Wire a 1+1-layer Transformer that outputs ``output_of[source[i]]`` at step ``i``."""
+def build_spec(
+    vocabulary: list[str], output_of: np.ndarray, end_loop: dict[int, float] | None = None
+) -> transformer_spec.TransformerSpec:
+    """Wire a 1+1-layer Transformer that outputs ``output_of[source[i]]`` at step ``i``.
+
+    ``end_loop`` (token id: logit margin over ``</s>``) makes it loop at the source end instead
+    of stopping; see ``_add_end_loop``.
+    """
     vocab_size = len(vocabulary)
     token_base = 2
     while token_base**_DIGITS < vocab_size:
@@ -128,6 +134,8 @@ def build_spec(vocabulary: list[str], output_of: np.ndarray) -> transformer_spec
     decoder.projection.weight = np.zeros((vocab_size, dim), np.float32)
     decoder.projection.weight[output_of, copied] = tokens * _OUTPUT_GAP
 
+    if end_loop:
+        _add_end_loop(spec, end_loop, vocabulary.index("</s>"), slots.start)
     _check_int8_safe(spec)
     spec.validate()
     spec.optimize(quantization="int8")
@@ -145,3 +153,29 @@ def _check_int8_safe(spec: transformer_spec.TransformerSpec) -> None:
             nonzero = np.pad(weight != 0, ((0, 0), (0, weight.shape[1] % 2)))
             if nonzero.reshape(len(weight), -1, 2).sum(axis=2).max() > 1:
                 raise RuntimeError(f"{name} would saturate int8 GEMM on AVX2 CPUs")
+
+
+def _add_end_loop(
+    spec: transformer_spec.TransformerSpec, loops: dict[int, float], eos: int, end_slot: int
+) -> None:
+    """At and past the source end, make each token of ``loops`` beat ``</s>`` by its logit margin.
+
+    The ``</s>`` key's first slot (1) now reaches the decoder's residual stream through the
+    cross-attention value, and the loop tokens' projection rows read it. That stream then holds
+    8 ones, on which the final layer norm (made for 7) is the affine map a*x + c; the weights
+    are solved for the logits after it.
+    """
+    cross = spec.decoder.layer[0].attention
+    dim = cross.linear[2].weight.shape[0]
+    cross.linear[1].weight[dim + end_slot, end_slot] = 1  # rows dim.. are the value projection
+    cross.linear[2].weight[end_slot, end_slot] = 1
+    mean = (2 * _DIGITS + 2) / dim
+    a = float(spec.decoder.layer_norm.gamma[0]) / math.sqrt(mean * (1 - mean) + _LN_EPS)
+    c = float(spec.decoder.layer_norm.beta[0]) - a * mean
+    projection = spec.decoder.projection.weight
+    eos_code = projection[eos] / _OUTPUT_GAP
+    eos_logit = (a + c) * float(projection[eos].sum())
+    for token, margin in loops.items():
+        row = projection[token]
+        wanted = eos_logit + margin - a * float(row @ eos_code) - c * float(row.sum())
+        projection[token, end_slot] = wanted / (a + c)

@@ -1,0 +1,222 @@
+"""Scores a finished run against reference translations: sacreBLEU BLEU and chrF per
+language pair and overall, written beside the run.
+
+    python -m pipeline.evaluate --run out/sample --references samples/references/en.jsonl
+    python -m pipeline.evaluate --run out/copy --references source   # the source as reference
+
+The references file is JSON Lines, one reference document per line:
+`{"doc_id": ..., "target_lang": "en", "text": ...}`, `doc_id` as in the run's documents
+table. `text` holds the document's paragraphs in order, separated by blank lines as the
+source's are (the pipeline's paragraph splitter cuts both), so that paragraph i of the
+reference translates paragraph i of the source. A document whose paragraph counts differ is
+reported, not scored. Units are paragraphs: the run's sentences of one paragraph are joined
+again. Writes `eval.json` and `eval.md` into the run directory; `--worst N` also writes the N
+paragraphs with the lowest sentence chrF to `eval_worst.jsonl`, for review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SOURCE_REFERENCE = "source"
+_CHARACTER_TOKENIZED = {"ja", "ko", "th", "my", "km", "lo"}
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    doc_id: str
+    target_lang: str
+    paragraph_index: int
+    source_lang: str
+    source: str
+    hypothesis: str
+
+
+def _joined(sentences: list[dict[str, Any]], column: str) -> str:
+    """A paragraph's text from its sentences: each with its separator but the last."""
+    texts = [row[column] if row[column] is not None else row["source_text"] for row in sentences]
+    separators = [row["separator"] for row in sentences[:-1]] + [""]
+    return "".join(text + sep for text, sep in zip(texts, separators, strict=True))
+
+
+def run_paragraphs(run: Path) -> dict[tuple[str, str], list[Paragraph]]:
+    """The run's paragraphs by (doc_id, target_lang), in document order."""
+    import pyarrow.dataset as ds
+
+    rows = ds.dataset(run / "segments", format="parquet").to_table().to_pylist()
+    grouped: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        grouped[row["doc_id"], row["target_lang"], row["paragraph_index"]].append(row)
+    documents: dict[tuple[str, str], list[Paragraph]] = defaultdict(list)
+    for (doc_id, target, index), sentences in sorted(grouped.items()):
+        sentences.sort(key=lambda row: row["sentence_index"])
+        documents[doc_id, target].append(
+            Paragraph(
+                doc_id,
+                target,
+                index,
+                sentences[0]["source_lang"] or "und",
+                _joined(sentences, "source_text"),
+                _joined(sentences, "translated_text"),
+            )
+        )
+    return documents
+
+
+def read_references(path: Path) -> dict[tuple[str, str], list[str]]:
+    """Reference paragraphs by (doc_id, target_lang) from a JSON Lines file."""
+    from transforms.split import split_paragraphs
+
+    references = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            key = (record["doc_id"], record["target_lang"])
+            text = record["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{path}:{number}: expected {{doc_id, target_lang, text}}: {exc}"
+            ) from exc
+        references[key] = [body for _, body, _ in split_paragraphs(text)]
+    return references
+
+
+def bleu_tokenizer(targets: set[str]) -> str:
+    """sacreBLEU's tokenizer for these target languages (13a splits only at spaces)."""
+    if targets == {"zh"}:
+        return "zh"
+    if targets & (_CHARACTER_TOKENIZED | {"zh"}):
+        return "char"
+    return "13a"
+
+
+def score(pairs: list[tuple[Paragraph, str]]) -> dict[str, Any]:
+    from sacrebleu.metrics import BLEU, CHRF
+
+    hypotheses = [p.hypothesis for p, _ in pairs]
+    references = [[ref for _, ref in pairs]]
+    bleu = BLEU(tokenize=bleu_tokenizer({p.target_lang for p, _ in pairs}))
+    chrf = CHRF()
+    return {
+        "paragraphs": len(pairs),
+        "bleu": round(bleu.corpus_score(hypotheses, references).score, 2),
+        "chrf": round(chrf.corpus_score(hypotheses, references).score, 2),
+        "bleu_signature": str(bleu.get_signature()),
+        "chrf_signature": str(chrf.get_signature()),
+    }
+
+
+def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
+    """Scores `run` and writes eval.json, eval.md (and eval_worst.jsonl) into it."""
+    from sacrebleu.metrics import CHRF
+
+    documents = run_paragraphs(run)
+    if references == SOURCE_REFERENCE:
+        refs = {key: [p.source for p in paragraphs] for key, paragraphs in documents.items()}
+        reference_id = SOURCE_REFERENCE
+    else:
+        refs = read_references(Path(references))
+        digest = hashlib.sha256(Path(references).read_bytes()).hexdigest()
+        reference_id = f"{references} (sha256 {digest[:12]})"
+    aligned: list[tuple[Paragraph, str]] = []
+    misaligned, unreferenced = [], []
+    for key, paragraphs in sorted(documents.items()):
+        if key not in refs:
+            unreferenced.append(key[0])
+        elif len(refs[key]) != len(paragraphs):
+            misaligned.append(
+                f"{key[0]} ({key[1]}): {len(paragraphs)} paragraphs, reference has {len(refs[key])}"
+            )
+        else:
+            aligned += list(zip(paragraphs, refs[key], strict=True))
+    if not aligned:
+        raise ValueError(f"no paragraph of {run} has a reference in {references}")
+    by_pair: dict[str, list[tuple[Paragraph, str]]] = defaultdict(list)
+    for paragraph, reference in aligned:
+        by_pair[f"{paragraph.source_lang}-{paragraph.target_lang}"].append((paragraph, reference))
+    result = {
+        "run": str(run),
+        "references": reference_id,
+        "pairs": {pair: score(items) for pair, items in sorted(by_pair.items())},
+        "overall": score(aligned),
+        "misaligned": misaligned,
+        "unreferenced_documents": unreferenced,
+        "missing_documents": sorted(f"{d} ({t})" for d, t in set(refs) - set(documents)),
+    }
+    (run / "eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (run / "eval.md").write_text(markdown_table(result))
+    if worst:
+        chrf = CHRF()
+        scored = [
+            {**asdict(p), "reference": ref, "chrf": chrf.sentence_score(p.hypothesis, [ref]).score}
+            for p, ref in aligned
+        ]
+        scored.sort(key=lambda row: (row["chrf"], row["doc_id"], row["paragraph_index"]))
+        lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in scored[:worst]]
+        (run / "eval_worst.jsonl").write_text("".join(lines))
+    return result
+
+
+def markdown_table(result: dict[str, Any]) -> str:
+    lines = [
+        f"Evaluation of {result['run']} against {result['references']}",
+        "",
+        "| pair | paragraphs | BLEU | chrF |",
+        "|---|---:|---:|---:|",
+    ]
+    rows = [*result["pairs"].items(), ("all", result["overall"])]
+    for pair, figures in rows:
+        lines.append(
+            f"| {pair} | {figures['paragraphs']} | {figures['bleu']:.2f} | {figures['chrf']:.2f} |"
+        )
+    lines += ["", f"BLEU: {result['overall']['bleu_signature']}"]
+    lines.append(f"chrF: {result['overall']['chrf_signature']}")
+    for label, key in (
+        ("not scored (paragraph counts differ)", "misaligned"),
+        ("documents without a reference", "unreferenced_documents"),
+        ("references without a document", "missing_documents"),
+    ):
+        if result[key]:
+            lines.append(f"{label}: {', '.join(result[key])}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.ERROR)  # Beam's import-time notices are noise here
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True, help="output directory of a run")
+    parser.add_argument(
+        "--references",
+        required=True,
+        help=f"JSON Lines reference file, or '{SOURCE_REFERENCE}' to score against the source",
+    )
+    parser.add_argument("--worst", type=int, default=0, help="keep the N lowest-chrF paragraphs")
+    args = parser.parse_args(argv)
+    if not (args.run / "segments").is_dir():
+        print(
+            f"error: {args.run} holds no run (no segments/); run the pipeline first",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        result = evaluate(args.run, args.references, args.worst)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(markdown_table(result), end="")
+    print(f"wrote {args.run / 'eval.md'} and {args.run / 'eval.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Finding the parts of a text that a translation model must pass through untouched.
+
+Each kind is a set of regular expressions over one paragraph; fenced code blocks are found
+over the whole document, since a fence may enclose blank lines (and so several paragraphs).
+Overlapping matches keep the one that starts first (the longest of those), so a URL inside
+inline code or a link target is one span, and touching spans merge into one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from transforms.placeholders import LOOSE_PLACEHOLDER
+
+CODE, URL, EMAIL, NUMBER, MARKUP = "code", "url", "email", "number", "markup"
+SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP)
+
+_URL_TRAILING = ".,;:!?*_~'\""
+_UNITS = (
+    r"%|‰|°[CF]?|km/h|m/s|mph|[kMGT]?Hz|[kMGTP]i?B|[kMG]?bit/s|[kMG]?bps|[kMG]?Wh?|mAh|kcal"
+    r"|[kmµn]?g|[mµn]?s|min|h|[kcmµn]?m[²³]?|[mcd]?l|L|px|pt|r?em|dpi|ft|yd|mi|lbs?|oz|gal"
+    r"|€|\$|£|¥|EUR|USD|GBP|CHF|JPY"
+)
+_NUMBER = r"[-+−]?\d+(?:[.,\u00a0\u202f]\d{3})*(?:[.,]\d+)?"
+_CURRENCY = r"[€$£¥]|EUR|USD|GBP|CHF"
+
+_PATTERNS: dict[str, list[re.Pattern[str]]] = {
+    CODE: [re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)],
+    URL: [
+        re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>", re.I),
+        re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+", re.I),
+    ],
+    EMAIL: [re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")],
+    NUMBER: [
+        re.compile(
+            rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/])"
+            rf"|(?<!\w)(?:{_CURRENCY})[ \u00a0\u202f]?{_NUMBER}(?![\w])"
+        )
+    ],
+    MARKUP: [
+        # Line structure: the line break with the next line's indentation and markers
+        # (heading, quote, list item, task box), a rule line, a link definition.
+        re.compile(r"(?:^|\r\n|\r|\n)[ \t]*(?:[-=*_][ \t]*){3,}(?=\r\n|\r|\n|$)"),
+        re.compile(r"(?:^|\r\n|\r|\n)[ \t]*\[[^\]\r\n]+\]:[ \t]*\S+(?:[ \t]+\"[^\"\r\n]*\")?"),
+        re.compile(
+            r"(?:^|\r\n|\r|\n)[ \t]*(?:(?:#{1,6}|[-*+]|\d{1,9}[.)])[ \t]+|>[ \t]?)*"
+            r"(?:\[[ xX]\][ \t]+)?"
+        ),
+        # Links and images: the brackets and the target; the link text is translated.
+        re.compile(r"!?\[(?=[^\]\r\n]*\]\()"),
+        re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\r\n]*\")?\)"),
+        re.compile(r"\[(?=[^\]\r\n]*\]\[)|\]\[[^\]\r\n]*\]"),
+        # Emphasis that opens before or closes after a non-space (not inside words: snake_case).
+        re.compile(r"(?<![\w*_~\\])(?:\*{1,3}|_{1,3}|~~)(?=[^\s*_~])"),
+        re.compile(r"(?<=[^\s*_~\\])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"),
+        re.compile(r"[ \t]*\|[ \t]*"),
+        # HTML: comments, tags, entities.
+        re.compile(
+            r"<!--.*?-->|</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>|&(?:#\d+|#x[\da-fA-F]+|[A-Za-z]\w*);",
+            re.S,
+        ),
+    ],
+}
+_FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
+
+
+def fenced_code_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced code block (fence lines included; CommonMark rules:
+    the closing fence repeats the opening character at least as often; an unclosed block
+    runs to the end of the text)."""
+    ranges: list[tuple[int, int]] = []
+    start, fence = -1, ""
+    for line in _LINE.finditer(text):
+        if line.start() == len(text):
+            break
+        body = line.group().rstrip("\r\n")
+        if start < 0:
+            opening = _FENCE_OPEN.match(body)
+            # A backtick fence's info string cannot hold a backtick (that is inline code).
+            if opening and not (opening.group(1)[0] == "`" and "`" in body[opening.end() :]):
+                start, fence = line.start(), opening.group(1)
+        elif re.fullmatch(rf"[ ]{{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", body):
+            ranges.append((start, line.start() + len(body)))
+            start = -1
+    if start >= 0:
+        ranges.append((start, len(text)))
+    return ranges
+
+
+def _trim_url(text: str, start: int, end: int) -> int:
+    """The URL's end without trailing punctuation or a closing bracket it did not open."""
+    while end > start:
+        last = text[end - 1]
+        closing = {")": "(", "]": "[", "}": "{"}.get(last)
+        if last in _URL_TRAILING or (
+            closing and text.count(closing, start, end) < text.count(last, start, end)
+        ):
+            end -= 1
+            continue
+        break
+    return end
+
+
+def find_spans(
+    text: str, kinds: Sequence[str], fixed: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
+    """Sorted, disjoint (start, end) spans of `kinds` in `text`, plus `fixed` ranges (code
+    fences found over the document) and text that looks like a placeholder (always: it
+    must not be mistaken for one)."""
+    candidates = list(fixed)
+    candidates += [(m.start(), m.end()) for m in LOOSE_PLACEHOLDER.finditer(text)]
+    for kind in kinds:
+        for pattern in _PATTERNS[kind]:
+            for match in pattern.finditer(text):
+                end = _trim_url(text, *match.span()) if kind == URL else match.end()
+                if end > match.start():
+                    candidates.append((match.start(), end))
+    chosen: list[tuple[int, int]] = []
+    for start, end in sorted(candidates, key=lambda span: (span[0], -span[1])):
+        if chosen and start < chosen[-1][1]:
+            continue
+        if chosen and start == chosen[-1][1]:
+            chosen[-1] = (chosen[-1][0], end)  # touching spans become one placeholder
+        else:
+            chosen.append((start, end))
+    return chosen
