@@ -5,6 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from pipeline.config import PipelineConfig
+from transforms.dedup import TranslateOnce
 from transforms.detect_language import DetectLanguage
 from transforms.model import TranslationModelHandler, model_id
 from transforms.read import ReadDocuments
@@ -22,14 +23,16 @@ def build_pipeline(p: beam.Pipeline, config: PipelineConfig) -> dict[str, beam.P
     model = config.model
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     paragraphs = documents | "SplitParagraphs" >> SplitParagraphs()
+    translate = TranslateSegments(
+        TranslationModelHandler(model), config.translate.batch_token_budget
+    )
     segments = (
         paragraphs.paragraphs
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(RouteSettings(config.target_lang, model_id(model.path)))
         | "SegmentParagraphs"
         >> beam.ParDo(SegmentParagraphs(model.path, model.source_spm, model.max_input_tokens))
-        | "TranslateSegments"
-        >> TranslateSegments(TranslationModelHandler(model), config.translate.batch_token_budget)
+        | "TranslateSegments" >> (TranslateOnce(translate) if config.translate.dedup else translate)
     )
     rebuilt = segments | "RebuildDocuments" >> RebuildDocuments()
     errors = (

@@ -28,6 +28,9 @@ class ModelSettings:
     max_decoding_length: int = 1024
     decoding_length_ratio: float = 2.0
     decoding_length_slack: int = 16
+    # Benchmarks force every output to a known length (with ratio 1 and slack 0: the
+    # source length), so that every system compared does the same work.
+    min_decoding_ratio: float = 0.0
     inter_threads: int = 1
     intra_threads: int = 0
     source_spm: str = "source.spm"
@@ -38,6 +41,11 @@ class ModelSettings:
         (and flagged) early, and capped so no batch decodes forever."""
         wanted = math.ceil(source_tokens * self.decoding_length_ratio) + self.decoding_length_slack
         return min(self.max_decoding_length, wanted)
+
+    def min_decoding_length(self, source_tokens: int) -> int:
+        return min(
+            self.decoding_limit(source_tokens), math.ceil(source_tokens * self.min_decoding_ratio)
+        )
 
     def resolved_compute_type(self) -> str:
         if self.compute_type != "default":
@@ -100,12 +108,14 @@ class TranslationModel:
     def translate(self, batch: list[list[str]]) -> list[Hypothesis]:
         """Translate one batch of tokenized sources (all of one length, by our batching)."""
         settings = self.settings
-        limit = settings.decoding_limit(max(len(pieces) for pieces in batch))
+        longest = max(len(pieces) for pieces in batch)
+        limit = settings.decoding_limit(longest)
         results = self.translator.translate_batch(
             batch,
             beam_size=settings.beam_size,
             max_input_length=0,  # our segmenter keeps sources within max_input_tokens
             max_decoding_length=limit,
+            min_decoding_length=settings.min_decoding_length(longest),
             return_scores=True,
         )
         hypotheses = []
