@@ -3,11 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 MODELS := models/copy/model.bin models/swapcase/model.bin
 OUT ?= out/sample
 ARGS ?=
 
-.PHONY: install models run test lint format clean
+.PHONY: install models run test lint format clean bench bench-memory
 
 install: $(STAMP)
 
@@ -28,6 +29,17 @@ run: install models
 
 test: install models
 	$(PY) -m pytest -q
+
+# Benchmarks (not part of `make test`): results go to bench/results/.
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench.run $(ARGS)
+
+bench-memory: $(BENCH_STAMP) models
+	$(PY) -m bench.memory $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

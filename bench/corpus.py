@@ -38,8 +38,7 @@ SYLLABLES = {
         " mưa hôm nay sáng chiều tối bạn nhà xe đi về"
     ),
     "ru": (
-        "ст пр ов ени ать ия ого ый ой зд кр мо ла ра ни ко ро до го то жи ве ли"
-        " чт щ ш ц ы ю я"
+        "ст пр ов ени ать ия ого ый ой зд кр мо ла ра ни ко ро до го то жи ве ли чт щ ш ц ы ю я"
     ),
 }
 LANGUAGES = tuple(SYLLABLES)
@@ -114,9 +113,11 @@ def paragraphs(
 def write_documents(
     path: Path, texts: list[tuple[str, str]], per_document: int, repeat_fraction: float = 0.0
 ) -> int:
-    """Writes JSONL documents of `per_document` paragraphs; returns the paragraph count.
+    """Writes monolingual JSONL documents of `per_document` paragraphs, each with its
+    language in `lang` (detection on pseudo-languages would be noise); returns the
+    paragraph count.
 
-    With `repeat_fraction`, that share of the paragraphs are copies of earlier ones
+    With `repeat_fraction`, that share of the paragraphs are copies of others
     (boilerplate, signatures), placed at seeded random positions.
     """
     rng = random.Random(3)
@@ -126,13 +127,16 @@ def write_documents(
         repeats = [rng.choice(unique) for _ in range(len(items) - len(unique))]
         items = unique + repeats
         rng.shuffle(items)
+    items.sort(key=lambda item: item[0])  # stable: the shuffled order within a language
     path.parent.mkdir(parents=True, exist_ok=True)
+    documents = 0
     with path.open("w", encoding="utf-8") as handle:
-        for start in range(0, len(items), per_document):
-            chunk = items[start : start + per_document]
-            record = {
-                "id": f"doc-{start // per_document:06d}",
-                "text": "\n\n".join(text for _, text in chunk) + "\n",
-            }
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for language, group in itertools.groupby(items, key=lambda item: item[0]):
+            texts_of_language = [text for _, text in group]
+            for start in range(0, len(texts_of_language), per_document):
+                chunk = texts_of_language[start : start + per_document]
+                record = {"id": f"doc-{documents:06d}", "lang": language}
+                record["text"] = "\n\n".join(chunk) + "\n"
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                documents += 1
     return len(items)
