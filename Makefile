@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 GCP_STAMP := $(VENV)/.installed-gcp
+BENCH_STAMP := $(VENV)/.bench-installed
 MODELS := models/copy/model.bin models/swapcase/model.bin models/loop/model.bin
 OUT ?= out/sample
 ARGS ?=
@@ -14,7 +15,7 @@ MODEL ?=
 TARGETS ?= en
 MODEL_OUT ?= models/$(notdir $(MODEL))
 
-.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs
+.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-memory
 
 install: $(STAMP)
 
@@ -69,6 +70,17 @@ convert: install
 
 docs: install
 	$(PY) -m tools.config_docs --write
+
+# Benchmarks (not part of `make test`): results go to bench/results/.
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) -m bench.run $(ARGS)
+
+bench-memory: $(BENCH_STAMP) models
+	$(PY) -m bench.memory $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -35,6 +35,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class TranslateSettings:
     batch_token_budget: int = 8192
+    dedup: bool = True  # translate identical (route, text) segments once per run
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import apache_beam as beam
 from pipeline.config import PipelineConfig, settings_fingerprint
 from pipeline.progress import ReportProgress
 from transforms.accounting import CheckAccounting
+from transforms.dedup import TranslateOnce
 from transforms.detect_language import DetectLanguage
 from transforms.glossary import load_glossary
 from transforms.guard import GuardTranslations
@@ -48,6 +49,7 @@ def build_pipeline(
         )
         reused = [reused_segments]
     paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
+    translate = TranslateSegments(handlers, config.translate.batch_token_budget)
     segments = (
         paragraphs.paragraphs
         | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
@@ -55,7 +57,7 @@ def build_pipeline(
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
         | "ApplyGlossary" >> ApplyGlossary(glossary, models)
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
-        | "TranslateSegments" >> TranslateSegments(handlers, config.translate.batch_token_budget)
+        | "TranslateSegments" >> (TranslateOnce(translate) if config.translate.dedup else translate)
         | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
         | "RestoreSpans" >> RestoreSpans()
     )

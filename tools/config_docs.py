@@ -100,6 +100,9 @@ KEYS = {
     "model.decoding_length_ratio": "output limit = ratio × source tokens + slack ...",
     "model.decoding_length_slack": "... capped at max_decoding_length; hitting it flags "
     "`output_length_limit`",
+    "model.min_decoding_ratio": "force outputs to at least ratio × source tokens (benchmarks "
+    "only: every system then does the same work)",
+    "translate.dedup": "translate identical (route, text) segments once per run and fan out",
     "model.inter_threads": "CTranslate2 translations run in parallel per worker",
     "model.intra_threads": "threads per translation; 0 = this machine's cores shared by the "
     "local workers",
@@ -126,6 +129,8 @@ METRICS = {
     "segments_degenerate": "translations the guard flagged",
     "segments_retried": "segments retried with safer decoding",
     "segments_degenerate_after_retry": "segments still degenerate after the retry",
+    "segments_deduplicated": "segments not translated because an identical one was",
+    "dedup_source_tokens_saved": "source tokens dedup saved from translation",
     "documents_reused": "incremental runs: documents taken from the previous run",
     "documents_new_or_changed": "incremental runs: documents translated again",
     "paragraphs": "paragraphs split from read documents",

@@ -35,6 +35,9 @@ class ModelSettings:
     max_decoding_length: int = 1024
     decoding_length_ratio: float = 2.0
     decoding_length_slack: int = 16
+    # Benchmarks force every output to a known length (with ratio 1 and slack 0: the
+    # source length), so that every system compared does the same work.
+    min_decoding_ratio: float = 0.0
     inter_threads: int = 1
     intra_threads: int = 0
     source_spm: str = "source.spm"
@@ -59,6 +62,11 @@ class ModelSettings:
         (and flagged) early, and capped so no batch decodes forever."""
         wanted = math.ceil(source_tokens * self.decoding_length_ratio) + self.decoding_length_slack
         return min(self.max_decoding_length, wanted)
+
+    def min_decoding_length(self, source_tokens: int) -> int:
+        return min(
+            self.decoding_limit(source_tokens), math.ceil(source_tokens * self.min_decoding_ratio)
+        )
 
     def resolved_compute_type(self) -> str:
         if self.compute_type != "default":
@@ -150,13 +158,15 @@ class TranslationModel:
         """
         settings = self.settings
         prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
-        limit = settings.decoding_limit(max(len(tokens) for tokens in batch))
+        longest = max(len(tokens) for tokens in batch)
+        limit = settings.decoding_limit(longest)
         options = {"beam_size": settings.beam_size, **decoding}
         results = self.translator.translate_batch(
             batch,
             target_prefix=prefixes if any(prefixes) else None,
             max_input_length=0,  # our segmenter keeps sources within max_input_tokens
             max_decoding_length=limit,
+            min_decoding_length=settings.min_decoding_length(longest),
             return_scores=True,
             **options,
         )

@@ -1,0 +1,86 @@
+"""Benchmark results: the machine description, the JSON file and its Markdown table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("apache-beam", "ctranslate2", "torch", "transformers", "sentencepiece", "pyarrow")
+COLUMNS = (
+    ("segments", "segments"),
+    ("target_tokens", "target tokens"),
+    ("seconds", "seconds"),
+    ("tokens_per_second", "target tokens/s"),
+    ("paragraphs_per_second", "paragraphs/s"),
+    ("peak_rss_mb", "peak RSS MB"),
+)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures were measured on; the load average shows other work on the cores."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "hostname": socket.gethostname(),
+        "cpu": cpu_model(),
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gb": round(memory / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+        "versions": versions,
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    lines = [
+        f"# Benchmark {results['date']} on {machine['cpu']} ({machine['cores']} cores)",
+        "",
+        "| system | " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|---" * (len(COLUMNS) + 1) + "|",
+    ]
+    for name, figures in results["systems"].items():
+        cells = [str(figures.get(key, "")) for key, _ in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "| ratio | value |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in results["ratios"].items()]
+    for key in ("dedup_identical_outputs", "memory"):
+        if key in results:
+            lines += ["", f"`{key}`: `{json.dumps(results[key])}`"]
+    lines += ["", f"Settings: `{json.dumps(results['settings'])}`", ""]
+    return "\n".join(lines)
+
+
+def write_results(results: dict[str, Any], directory: Path, suffix: str = "") -> Path:
+    """`<directory>/<date>-<machine><suffix>.json` and the `.md` table beside it."""
+    results["date"] = time.strftime("%Y-%m-%d")
+    machine = results["machine"]
+    stem = f"{results['date']}-{machine['hostname']}-{machine['cores']}cpu{suffix}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stem}.json"
+    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    if "systems" in results:
+        (directory / f"{stem}.md").write_text(markdown(results))
+    return path

@@ -1,0 +1,226 @@
+"""`make bench`: this pipeline against raw CTranslate2, HuggingFace and RunInference.
+
+Builds the OPUS-MT-sized random model and the generated corpora (once), runs each
+system in its own process with the same threads and the same segments, and writes
+`bench/results/<date>-<machine>.json` with a Markdown table beside it.
+
+    python -m bench.run [--paragraphs 400] [--beam_size 1] [--out out/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import sentencepiece as spm
+import yaml
+
+from bench.build_model import build
+from bench.corpus import paragraphs, write_documents
+from bench.measure import measure
+from bench.report import machine_info, write_results
+
+RESULTS = Path("bench/results")
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    paragraphs: int = 400  # main corpus: systems a, b, c, d
+    dedup_paragraphs: int = 300  # half of them repeats
+    worker_paragraphs: int = 200
+    # Sentence-level segments, as OPUS-MT models are trained: longer paragraphs are split.
+    max_input_tokens: int = 128
+    per_document: int = 5
+    beam_size: int = 1
+    threads: int = len(os.sched_getaffinity(0))
+    hf_every_nth: int = 20  # HuggingFace translates this uniform sample of the segments
+    hf_batch_size: int = 32
+    raw_max_batch_size: int = 0  # 0: a whole length group in one batch
+    model_dir: str = "models/bench-opus"
+
+
+class Bench:
+    def __init__(self, settings: BenchSettings, out: Path) -> None:
+        self.settings = settings
+        self.out = out
+        self.ct2 = f"{settings.model_dir}/ct2"
+
+    def corpus(self, name: str, count: int, repeat_fraction: float = 0.0) -> tuple[Path, int]:
+        path = self.out / "corpus" / f"{name}.jsonl"
+        processor = spm.SentencePieceProcessor(model_file=f"{self.ct2}/source.spm")
+        texts = list(paragraphs(count, lambda text: len(processor.encode(text))))
+        return path, write_documents(path, texts, self.settings.per_document, repeat_fraction)
+
+    def config(self, name: str, **translate: Any) -> Path:
+        """The pipeline config: output lengths forced to the source length."""
+        config = {
+            "target_lang": "en",
+            "read": {"text_field": "text", "id_field": "id", "lang_field": "lang"},
+            "model": {
+                "path": self.ct2,
+                "beam_size": self.settings.beam_size,
+                "decoding_length_ratio": 1.0,
+                "decoding_length_slack": 0,
+                "min_decoding_ratio": 1.0,
+                "max_input_tokens": self.settings.max_input_tokens,
+            },
+            "translate": translate,
+        }
+        path = self.out / "configs" / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    def pipeline(self, name: str, corpus: Path, config: Path, *flags: str) -> dict[str, Any]:
+        args = {
+            "config": str(config),
+            "input": str(corpus),
+            "output": str(self.out / "runs" / name),
+            "flags": list(flags),
+        }
+        return self.system("this_pipeline", name, args)
+
+    def system(self, system: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        print(f"[bench] {name} ...", flush=True)
+        result = measure(system, args, self.out / "logs" / f"{name}.log")
+        result["tokens_per_second"] = round(result["target_tokens"] / result["seconds"], 1)
+        result["load_average_after"] = round(os.getloadavg()[0], 2)  # others' work on the cores
+        print(
+            f"[bench] {name}: {result['target_tokens']} tokens in {result['seconds']:.1f} s "
+            f"= {result['tokens_per_second']} tok/s, peak RSS {result['peak_rss_mb']} MB",
+            flush=True,
+        )
+        return result
+
+    def translated_segments(self, name: str) -> Path:
+        """The source text of every segment the pipeline translated: the others' input."""
+        rows = pq.read_table(
+            self.out / "runs" / name / "segments", columns=["source_text", "status"]
+        ).to_pylist()
+        path = self.out / "corpus" / "segments.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                if row["status"] == "translated":
+                    handle.write(json.dumps({"text": row["source_text"]}, ensure_ascii=False))
+                    handle.write("\n")
+        return path
+
+    def run(self) -> dict[str, Any]:
+        s = self.settings
+        threads = s.threads
+        main, paragraph_count = self.corpus("main", s.paragraphs)
+        systems: dict[str, dict[str, Any]] = {}
+        systems["pipeline"] = self.pipeline("pipeline", main, self.config("default"))
+        segments = str(self.translated_segments("pipeline"))
+        raw = {"segments": segments, "model": self.ct2, "compute_type": "int8"}
+        raw |= {"beam_size": s.beam_size, "max_batch_size": s.raw_max_batch_size}
+        # The ceiling is the best thread split: one batch on all cores, or
+        # one replica per core working on different length groups.
+        candidates = {
+            f"raw_inter{inter}_intra{threads // inter}": self.system(
+                "raw_ctranslate2",
+                f"raw_inter{inter}_intra{threads // inter}",
+                raw | {"inter_threads": inter, "intra_threads": threads // inter},
+            )
+            for inter in sorted({1, threads})
+        }
+        best = max(candidates, key=lambda k: candidates[k]["tokens_per_second"])
+        systems["raw_ctranslate2"] = candidates[best] | {"variant": best}
+        systems |= {f"raw_candidate_{k}": v for k, v in candidates.items() if k != best}
+        systems["transformers_generate"] = self.system(
+            "transformers_generate",
+            "transformers_generate",
+            {
+                "segments": segments,
+                "hf_model": f"{s.model_dir}/hf",
+                "threads": threads,
+                "beam_size": s.beam_size,
+                "batch_size": s.hf_batch_size,
+                "every_nth": s.hf_every_nth,
+            },
+        )
+        systems["runinference_pipeline"] = self.system(
+            "runinference_pipeline",
+            "runinference_pipeline",
+            {
+                "segments": segments,
+                "model": self.ct2,
+                "compute_type": "int8",
+                "intra_threads": threads,
+                "beam_size": s.beam_size,
+                "output": str(self.out / "runs" / "runinference"),
+            },
+        )
+        translated = systems["pipeline"]["segments"]
+        for result in systems.values():
+            result["paragraphs_per_second"] = round(
+                paragraph_count * result["segments"] / translated / result["seconds"], 2
+            )
+
+        repeated, _ = self.corpus("half_repeated", s.dedup_paragraphs, repeat_fraction=0.5)
+        dedup_on = self.pipeline("dedup_on", repeated, self.config("dedup_on", dedup=True))
+        dedup_off = self.pipeline("dedup_off", repeated, self.config("dedup_off", dedup=False))
+        identical = self.segment_rows("dedup_on") == self.segment_rows("dedup_off")
+
+        small, _ = self.corpus("workers", s.worker_paragraphs)
+        one = self.pipeline("workers_1", small, self.config("default"), "--intra_threads=1")
+        two = self.pipeline(
+            "workers_2",
+            small,
+            self.config("default"),
+            "--intra_threads=1",
+            "--direct_running_mode=multi_processing",
+            "--direct_num_workers=2",
+        )
+        systems |= {"dedup_on": dedup_on, "dedup_off": dedup_off}
+        systems |= {"workers_1_intra_1": one, "workers_2_intra_1": two}
+
+        def rate(name: str) -> float:
+            return systems[name]["tokens_per_second"]
+
+        ratios = {
+            "pipeline_over_raw": rate("pipeline") / rate("raw_ctranslate2"),
+            "pipeline_over_transformers": rate("pipeline") / rate("transformers_generate"),
+            "pipeline_over_runinference": rate("pipeline") / rate("runinference_pipeline"),
+            "dedup_speedup": dedup_off["seconds"] / dedup_on["seconds"],
+            "two_workers_speedup": one["seconds"] / two["seconds"],
+        }
+        return {
+            "settings": asdict(s),
+            "corpus": {"paragraphs": paragraph_count, "translated_segments": translated},
+            "systems": systems,
+            "dedup_identical_outputs": identical,
+            "ratios": {k: round(v, 3) for k, v in ratios.items()},
+        }
+
+    def segment_rows(self, name: str) -> list[dict[str, Any]]:
+        table = pq.read_table(self.out / "runs" / name / "segments")
+        return sorted(table.to_pylist(), key=lambda r: (r["doc_id"], r["segment_index"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("out/bench"))
+    for name, default in asdict(BenchSettings()).items():
+        parser.add_argument(f"--{name}", type=type(default), default=default)
+    args = vars(parser.parse_args())
+    out = args.pop("out")
+    settings = BenchSettings(**args)
+    if not Path(settings.model_dir, "ct2", "model.bin").exists():
+        build(Path(settings.model_dir))
+    started = time.time()
+    machine_before = machine_info()
+    results = Bench(settings, out).run()
+    results["machine"] = machine_info() | {"load_average_at_start": machine_before["load_average"]}
+    results["bench_seconds"] = round(time.time() - started, 1)
+    print(f"[bench] wrote {write_results(results, RESULTS)}")
+
+
+if __name__ == "__main__":
+    main()
