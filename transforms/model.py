@@ -7,6 +7,7 @@ fork-safe), and `TranslationModel.translate()` runs one batch.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -93,16 +94,25 @@ def model_id(path: str) -> str:
 
 
 def model_checksums(path: str) -> dict[str, str]:
-    """sha256 of every file in the model directory, for run.json."""
+    """sha256 of every file in the model directory (run.json, manifest checks, settings
+    fingerprint). A file is hashed again only when its size or mtime changed, so the
+    several checks of one run read a multi-GB model once."""
     sums = {}
     for file in sorted(Path(path).iterdir()):
         if file.is_file():
-            digest = hashlib.sha256()
-            with file.open("rb") as handle:
-                for chunk in iter(lambda h=handle: h.read(1 << 20), b""):
-                    digest.update(chunk)
-            sums[file.name] = digest.hexdigest()
+            stat = file.stat()
+            sums[file.name] = _file_sha256(str(file.resolve()), stat.st_size, stat.st_mtime_ns)
     return sums
+
+
+@functools.lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """`size` and `mtime_ns` are only part of the cache key."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class ModelTokenizer:

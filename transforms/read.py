@@ -110,8 +110,8 @@ class ReadFile(beam.DoFn):
             results = readers[fmt](matched)
         try:
             for result in results:
-                counter = self.documents_read if isinstance(result, SourceDocument) else None
-                (counter or self.read_errors).inc()
+                is_document = isinstance(result, SourceDocument)
+                (self.documents_read if is_document else self.read_errors).inc()
                 yield result
         except Exception as exc:  # noqa: BLE001 - corrupt archives, I/O errors mid-file
             self.read_errors.inc()

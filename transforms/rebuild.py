@@ -41,14 +41,13 @@ def document_status(counts: Counter) -> DocumentStatus:
 
 
 def rebuild(
-    segments: Iterable[Segment], settings_sha256: str
+    ordered: list[Segment], settings_sha256: str
 ) -> tuple[TranslatedDocument, list[Segment]]:
-    """The document row and its segments numbered in document order.
+    """The document row and its segments (given in document order) numbered.
 
     A segment that was not translated keeps its source text in the rebuilt
     document, so the document is always complete; its status says why.
     """
-    ordered = sorted(segments, key=lambda seg: seg.order)
     numbered = [seg.replace(segment_index=i) for i, seg in enumerate(ordered)]
     source = "".join(seg.prefix + seg.source_text + seg.separator for seg in numbered)
     translated = "".join(
