@@ -59,14 +59,11 @@ def local_worker_count(options: PipelineOptions) -> int:
 
 
 def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig:
-    """intra_threads 0 means: this machine's cores shared evenly by the local workers."""
-    cores = len(os.sched_getaffinity(0))
+    """Threads 0 mean: this machine's cores shared evenly by the local workers."""
 
     def resolved(model: ModelSettings) -> ModelSettings:
-        if model.intra_threads:
-            return model
-        threads = max(1, cores // (workers * model.inter_threads))
-        return dataclasses.replace(model, intra_threads=threads)
+        inter, intra = model.resolved_threads(workers)
+        return dataclasses.replace(model, inter_threads=inter, intra_threads=intra)
 
     return dataclasses.replace(
         config,

@@ -36,7 +36,7 @@ MINIMUMS = {
     "max_decoding_length": 1,
     "decoding_length_ratio": 0,
     "decoding_length_slack": 0,
-    "inter_threads": 1,
+    "inter_threads": 0,
     "intra_threads": 0,
     "batch_token_budget": 1,
     "max_document_bytes": 1,

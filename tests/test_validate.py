@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -108,5 +109,6 @@ def test_oversubscribed_threads_are_warned_about(test_models, tmp_path, caplog):
     corpus.write_text("Guten Tag.\n")
     with caplog.at_level(logging.WARNING, logger="pipeline.validate"):
         start(tmp_path, test_models["copy"], f"--input={corpus}", "--intra_threads=64")
-    assert "model: 1 workers × inter_threads 1 × intra_threads 64" in caplog.text
+    replicas = len(os.sched_getaffinity(0))  # inter_threads 0: one per core
+    assert f"model: 1 workers × inter_threads {replicas} × intra_threads 64" in caplog.text
     assert "lower model.intra_threads" in caplog.text

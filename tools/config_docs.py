@@ -103,9 +103,10 @@ KEYS = {
     "model.min_decoding_ratio": "force outputs to at least ratio × source tokens (benchmarks "
     "only: every system then does the same work)",
     "translate.dedup": "translate identical (route, text) segments once per run and fan out",
-    "model.inter_threads": "CTranslate2 translations run in parallel per worker",
-    "model.intra_threads": "threads per translation; 0 = this machine's cores shared by the "
-    "local workers",
+    "model.inter_threads": "model replicas per worker, each translating its own batch; 0 = one "
+    "per core on CPU (one on GPU)",
+    "model.intra_threads": "threads per replica; 0 = the cores of this machine, shared by the "
+    "local workers, divided by inter_threads",
     "model.source_spm": "SentencePiece model of the source side, in the model directory",
     "model.target_spm": "SentencePiece model of the target side, in the model directory",
     "model.style": "pair (OPUS-MT), nllb or m2m (language tokens around the text)",
