@@ -111,14 +111,20 @@ def paragraphs(
 
 
 def write_documents(
-    path: Path, texts: list[tuple[str, str]], per_document: int, repeat_fraction: float = 0.0
+    path: Path,
+    texts: list[tuple[str, str]],
+    per_document: int,
+    repeat_fraction: float = 0.0,
+    files: int = 1,
 ) -> int:
     """Writes monolingual JSONL documents of `per_document` paragraphs, each with its
     language in `lang` (detection on pseudo-languages would be noise); returns the
     paragraph count.
 
     With `repeat_fraction`, that share of the paragraphs are copies of others
-    (boilerplate, signatures), placed at seeded random positions.
+    (boilerplate, signatures), placed at seeded random positions. With `files` > 1,
+    documents are dealt round-robin to `shard_paths(path, files)`: local worker
+    processes share a run by input file.
     """
     rng = random.Random(3)
     items = list(texts)
@@ -130,13 +136,26 @@ def write_documents(
     items.sort(key=lambda item: item[0])  # stable: the shuffled order within a language
     path.parent.mkdir(parents=True, exist_ok=True)
     documents = 0
-    with path.open("w", encoding="utf-8") as handle:
-        for language, group in itertools.groupby(items, key=lambda item: item[0]):
-            texts_of_language = [text for _, text in group]
-            for start in range(0, len(texts_of_language), per_document):
-                chunk = texts_of_language[start : start + per_document]
-                record = {"id": f"doc-{documents:06d}", "lang": language}
-                record["text"] = "\n\n".join(chunk) + "\n"
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                documents += 1
+    handles = [p.open("w", encoding="utf-8") for p in shard_paths(path, files)]
+    for language, group in itertools.groupby(items, key=lambda item: item[0]):
+        texts_of_language = [text for _, text in group]
+        for start in range(0, len(texts_of_language), per_document):
+            chunk = texts_of_language[start : start + per_document]
+            record = {"id": f"doc-{documents:06d}", "lang": language}
+            record["text"] = "\n\n".join(chunk) + "\n"
+            handles[documents % files].write(json.dumps(record, ensure_ascii=False) + "\n")
+            documents += 1
+    for handle in handles:
+        handle.close()
     return len(items)
+
+
+def shard_paths(path: Path, files: int) -> list[Path]:
+    if files == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{k:02d}{path.suffix}") for k in range(files)]
+
+
+def input_pattern(path: Path, files: int) -> str:
+    """The --input pattern matching what `write_documents` wrote."""
+    return str(path) if files == 1 else str(path.with_name(f"{path.stem}-*{path.suffix}"))

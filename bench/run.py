@@ -22,7 +22,7 @@ import sentencepiece as spm
 import yaml
 
 from bench.build_model import build
-from bench.corpus import paragraphs, write_documents
+from bench.corpus import input_pattern, paragraphs, write_documents
 from bench.measure import measure
 from bench.report import machine_info, write_results
 
@@ -32,8 +32,9 @@ RESULTS = Path("bench/results")
 @dataclass(frozen=True)
 class BenchSettings:
     paragraphs: int = 400  # main corpus: systems a, b, c, d
-    dedup_paragraphs: int = 300  # half of them repeats
-    worker_paragraphs: int = 200
+    dedup_paragraphs: int = 1200  # half of them repeats
+    worker_paragraphs: int = 1200
+    worker_files: int = 8  # local worker processes share a run by input file
     # Sentence-level segments, as OPUS-MT models are trained: longer paragraphs are split.
     max_input_tokens: int = 128
     per_document: int = 5
@@ -51,11 +52,15 @@ class Bench:
         self.out = out
         self.ct2 = f"{settings.model_dir}/ct2"
 
-    def corpus(self, name: str, count: int, repeat_fraction: float = 0.0) -> tuple[Path, int]:
+    def corpus(
+        self, name: str, count: int, repeat_fraction: float = 0.0, files: int = 1
+    ) -> tuple[str, int]:
+        """The corpus's --input pattern and paragraph count."""
         path = self.out / "corpus" / f"{name}.jsonl"
         processor = spm.SentencePieceProcessor(model_file=f"{self.ct2}/source.spm")
         texts = list(paragraphs(count, lambda text: len(processor.encode(text))))
-        return path, write_documents(path, texts, self.settings.per_document, repeat_fraction)
+        count = write_documents(path, texts, self.settings.per_document, repeat_fraction, files)
+        return input_pattern(path, files), count
 
     def config(self, name: str, **translate: Any) -> Path:
         """The pipeline config: output lengths forced to the source length."""
@@ -80,7 +85,7 @@ class Bench:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def pipeline(self, name: str, corpus: Path, config: Path, *flags: str) -> dict[str, Any]:
+    def pipeline(self, name: str, corpus: str, config: Path, *flags: str) -> dict[str, Any]:
         args = {
             "config": str(config),
             "input": str(corpus),
@@ -171,13 +176,14 @@ class Bench:
         dedup_off = self.pipeline("dedup_off", repeated, self.config("dedup_off", dedup=False))
         identical = self.segment_rows("dedup_on") == self.segment_rows("dedup_off")
 
-        small, _ = self.corpus("workers", s.worker_paragraphs)
-        one = self.pipeline("workers_1", small, self.config("default"), "--intra_threads=1")
+        small, _ = self.corpus("workers", s.worker_paragraphs, files=s.worker_files)
+        single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
+        one = self.pipeline("workers_1", small, self.config("default"), *single)
         two = self.pipeline(
             "workers_2",
             small,
             self.config("default"),
-            "--intra_threads=1",
+            *single,
             "--direct_running_mode=multi_processing",
             "--direct_num_workers=2",
         )

@@ -26,16 +26,11 @@ from transforms.read import ReadSettings
 from transforms.route import Route
 from transforms.spans import SPAN_KINDS
 from transforms.split import SplitSettings
+from transforms.translate import TranslateSettings
 
 
 class ConfigError(ValueError):
     """A configuration problem the user must fix; the message says which key and how."""
-
-
-@dataclass(frozen=True)
-class TranslateSettings:
-    batch_token_budget: int = 8192
-    dedup: bool = True  # translate identical (route, text) segments once per run
 
 
 @dataclass(frozen=True)

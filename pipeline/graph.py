@@ -7,14 +7,19 @@ import apache_beam as beam
 from pipeline.config import PipelineConfig, settings_fingerprint
 from pipeline.progress import ReportProgress
 from transforms.accounting import CheckAccounting
-from transforms.dedup import TranslateOnce
 from transforms.detect_language import DetectLanguage
 from transforms.glossary import load_glossary
 from transforms.guard import GuardTranslations
 from transforms.model import TranslationModelHandler
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
-from transforms.rebuild import INCOMPLETE_TAG, SEGMENTS_TAG, RebuildDocuments
+from transforms.rebuild import (
+    DOCUMENTS_TAG,
+    INCOMPLETE_TAG,
+    OUTPUT_TAGS,
+    SEGMENTS_TAG,
+    RebuildDocuments,
+)
 from transforms.records import ERRORS_TAG
 from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
@@ -42,14 +47,12 @@ def build_pipeline(
     glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
     smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
-    to_translate, reused = documents, []
+    to_translate, reused = documents, None
     if previous_run:
-        to_translate, reused_segments = documents | "ReusePreviousRun" >> ReusePreviousRun(
+        to_translate, reused = documents | "ReusePreviousRun" >> ReusePreviousRun(
             previous_run, fingerprint, config.target_lang
         )
-        reused = [reused_segments]
     paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
-    translate = TranslateSegments(handlers, config.translate.batch_token_budget)
     segments = (
         paragraphs.paragraphs
         | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
@@ -57,21 +60,24 @@ def build_pipeline(
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
         | "ApplyGlossary" >> ApplyGlossary(glossary, models)
         | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
-        | "TranslateSegments" >> (TranslateOnce(translate) if config.translate.dedup else translate)
+        | "TranslateSegments" >> TranslateSegments(handlers, config.translate)
         | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
         | "RestoreSpans" >> RestoreSpans()
     )
     if progress_dir:
         progress = {"documents": documents, "read_errors": read_errors, "segments": segments}
         _ = progress | "ReportProgress" >> ReportProgress(progress_dir)
-    rebuilt = (
-        (segments, *reused)
-        | "WithReused" >> beam.Flatten()
-        | "RebuildDocuments" >> RebuildDocuments(fingerprint)
-    )
+    # Each branch is rebuilt where its segments are produced (fused, so without a shuffle).
+    parts = [segments | "RebuildDocuments" >> RebuildDocuments(fingerprint)]
+    if reused is not None:
+        parts.append(reused | "RebuildReused" >> RebuildDocuments(fingerprint))
+    rebuilt = {
+        tag: tuple(part[tag] for part in parts) | f"Rebuilt{tag.title()}" >> beam.Flatten()
+        for tag in OUTPUT_TAGS
+    }
     accounting = {
         "read": documents,
-        "written": rebuilt.documents,
+        "written": rebuilt[DOCUMENTS_TAG],
         "refused": paragraphs[ERRORS_TAG],
         "incomplete": rebuilt[INCOMPLETE_TAG],
     } | "CheckAccounting" >> CheckAccounting(config.target_lang)
@@ -82,6 +88,10 @@ def build_pipeline(
         rebuilt[INCOMPLETE_TAG],
         accounting,
     ) | "AllErrors" >> beam.Flatten()
-    tables = {"segments": rebuilt[SEGMENTS_TAG], "documents": rebuilt.documents, "errors": errors}
+    tables = {
+        "segments": rebuilt[SEGMENTS_TAG],
+        "documents": rebuilt[DOCUMENTS_TAG],
+        "errors": errors,
+    }
     _ = tables | "WriteOutputs" >> WriteOutputs(config.output)
     return tables

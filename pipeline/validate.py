@@ -39,6 +39,8 @@ MINIMUMS = {
     "inter_threads": 0,
     "intra_threads": 0,
     "batch_token_budget": 1,
+    "dedup_entries": 1,
+    "max_pending_tokens": 1,
     "max_document_bytes": 1,
     "min_letters": 0,
     "min_confidence": 0,

@@ -1,5 +1,5 @@
-"""Deduplication: each distinct (route, text) segment is translated once and fanned out,
-and the output rows are exactly those of a run without it."""
+"""Deduplication: each distinct (route, text) segment is translated once per worker and
+fanned out, and the output rows are exactly those of a run without it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import segment_rows, table, translate
 from tools.build_test_models import swapcase_reference
-from transforms.dedup import fan_out
+from transforms.dedup import TranslationMemo, fan_out, translation_changes
 from transforms.records import Segment, SegmentStatus
 
 SIGNATURE = "Mit freundlichen Grüßen, Hanna Weber"
@@ -55,7 +55,7 @@ def test_fan_out_keeps_the_occurrence_and_takes_the_translation():
         lang_score=0.4,
         flags=("lang_from_document",),
     )
-    fanned = fan_out(representative, result, occurrence)
+    fanned = fan_out(occurrence, translation_changes(representative, result))
     assert fanned == occurrence.replace(
         status=SegmentStatus.TRANSLATED,
         translated_text="hALLO",
@@ -64,6 +64,34 @@ def test_fan_out_keeps_the_occurrence_and_takes_the_translation():
         pieces=(),
         flags=("lang_from_document", "output_length_limit"),
     )
+
+
+def test_memo_answers_waits_and_forgets_the_least_recently_used():
+    def seg(text: str, doc: str) -> Segment:
+        return Segment(
+            doc_id=doc,
+            source_path=f"/{doc}",
+            encoding="utf-8",
+            paragraph_index=0,
+            source_text=text,
+            separator="",
+            target_lang="en",
+            source_tokens=2,
+        )
+
+    def done(s: Segment) -> Segment:
+        return s.replace(status=SegmentStatus.TRANSLATED, translated_text=s.source_text.upper())
+
+    memo = TranslationMemo(capacity=1)
+    first, second = seg("ja", "a"), seg("ja", "b")
+    assert memo.known(first) is None and not memo.follows(first)  # first: to translate
+    assert memo.known(second) is None and memo.follows(second)  # waits for the first
+    assert list(memo.settle(first, done(first))) == [done(second)]
+    assert memo.known(seg("ja", "c")) == done(seg("ja", "c"))
+    other = seg("nein", "d")
+    assert not memo.follows(other)
+    assert list(memo.settle(other, done(other))) == []
+    assert memo.known(seg("ja", "e")) is None  # evicted: capacity 1
 
 
 def config_without_dedup(tmp_path: Path) -> Path:

@@ -19,7 +19,7 @@ from tests.test_pipeline_end_to_end import table
 from transforms.accounting import account
 from transforms.model import ModelSettings, TranslationModelHandler
 from transforms.records import Segment, SegmentStatus
-from transforms.translate import TranslateBatches
+from transforms.translate import TranslateBatches, TranslateSettings
 
 GOOD = "Ein ganz normaler Absatz.\n\nUnd noch einer."
 # The test models have position encodings for 4095 tokens: longer inputs make them raise.
@@ -143,7 +143,7 @@ def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):
     fn = TranslateBatches(
         {"m": TranslationModelHandler(ModelSettings(path=str(test_models["copy"])))},
         Shared(),
-        10**6,
+        TranslateSettings(batch_token_budget=10**6, dedup=False),
     )
     fn.setup()
     texts = ["abc", "defg", POISON, "hij", "klmno"]

@@ -11,7 +11,7 @@ from tests.conftest import local_pipeline
 from tools.build_test_models import MAX_INPUT_TOKENS, swapcase_reference
 from transforms.model import ModelSettings, TranslationModel, TranslationModelHandler
 from transforms.records import Segment
-from transforms.translate import TranslateSegments
+from transforms.translate import TranslateSegments, TranslateSettings
 
 TEXTS = ["Guten Morgen.", "Auf Wiedersehen!", "Ja.", "Nein.", "Vielleicht morgen.", "Gut."]
 
@@ -53,7 +53,10 @@ def test_replicas_translate_every_bucket_and_isolate_a_failing_batch(test_models
         out = (
             p
             | beam.Create(inputs)
-            | TranslateSegments({"default": TranslationModelHandler(settings)}, 1)
+            | TranslateSegments(
+                {"default": TranslationModelHandler(settings)},
+                TranslateSettings(batch_token_budget=1),
+            )
         )
         assert_that(out | beam.Map(outcome), equal_to(expected))
 

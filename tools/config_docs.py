@@ -102,7 +102,11 @@ KEYS = {
     "`output_length_limit`",
     "model.min_decoding_ratio": "force outputs to at least ratio × source tokens (benchmarks "
     "only: every system then does the same work)",
-    "translate.dedup": "translate identical (route, text) segments once per run and fan out",
+    "translate.max_pending_tokens": "source tokens a worker holds in buckets; over it, the "
+    "bucket holding the oldest segment is translated (bounds memory and document latency)",
+    "translate.dedup": "translate identical (route, text) segments once and fan out",
+    "translate.dedup_entries": "translations each worker remembers for dedup (most recently "
+    "used; memory stays flat)",
     "model.inter_threads": "model replicas per worker, each translating its own batch; 0 = one "
     "per core on CPU (one on GPU)",
     "model.intra_threads": "threads per replica; 0 = the cores of this machine, shared by the "

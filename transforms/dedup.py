@@ -1,114 +1,101 @@
-"""TranslateOnce: identical segments on the same route are translated once per run.
+"""TranslationMemo: identical segments on the same route are translated once.
 
-Real corpora repeat themselves (signatures, boilerplate, navigation text). Segments
-are grouped by their route and text; one representative per group goes through the
-translation transform, and its result is fanned out to every other occurrence,
-each keeping its own place (document, paragraph, separators, detection results).
-The representative is the first occurrence in (doc_id, paragraph, sentence) order,
-and translation of equal-length batches does not depend on the batch (DESIGN.md
-fact 1), so the output rows are exactly those of a run without deduplication.
+Real corpora repeat themselves (signatures, boilerplate, navigation text). The
+translation DoFn asks the memo before queueing a segment: a text translated before
+is answered from the memo, and one already queued waits for that first occurrence
+instead of being queued again. Either way the occurrence keeps its own place
+(document, paragraph, separators, detection results) and takes what translating
+the first occurrence changed. Translation of equal-length batches does not depend
+on the batch (DESIGN.md fact 1), so the rows are exactly those of a run without it.
+
+The memo lives in the worker and keeps the most recently used `capacity` results
+(keyed by a 16-byte digest, not the text), so memory stays flat however large the
+corpus: a global GroupByKey by text would hold the whole corpus in a shuffle.
+Repeats are caught within a worker; workers do not share their memos.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
 
-import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.records import Segment
 
-DUPLICATES_TAG = "duplicates"
-DedupKey = tuple[str | None, str | None, str | None, str]
+Changes = tuple[dict[str, Any], tuple[str, ...]]
 
 
-def dedup_key(seg: Segment) -> DedupKey:
+def dedup_key(seg: Segment) -> bytes:
     """What decides a translation: the model, both languages (multilingual models take a
-    source-language token) and the text."""
-    return (seg.model_name, seg.source_lang, seg.target_lang, seg.source_text)
+    source-language token) and the text; as a digest, so the memo does not hold texts."""
+    fields = (seg.model_name, seg.source_lang, seg.target_lang, seg.source_text)
+    return hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def first_occurrence_order(seg: Segment) -> tuple[str, int, int]:
-    return (seg.doc_id, seg.paragraph_index, seg.sentence_index)
-
-
-def fan_out(representative: Segment, result: Segment, occurrence: Segment) -> Segment:
-    """`occurrence` with what translating `representative` into `result` changed.
-
-    Flags are appended by translation, so the occurrence keeps its own flags and
-    gains the ones translation added.
-    """
+def translation_changes(representative: Segment, result: Segment) -> Changes:
+    """What translating `representative` into `result` changed: the fields that differ,
+    and the flags translation appended (an occurrence keeps its own flags)."""
     changes = {
         field.name: getattr(result, field.name)
         for field in dataclasses.fields(Segment)
         if field.name != "flags"
         and getattr(result, field.name) != getattr(representative, field.name)
     }
-    added_flags = result.flags[len(representative.flags) :]
-    return occurrence.replace(**changes, flags=occurrence.flags + added_flags)
+    return changes, result.flags[len(representative.flags) :]
 
 
-class PickRepresentative(beam.DoFn):
-    """A group of identical segments → its first occurrence (main) and, when the group
-    has more, `(key, (representative, others))` on the duplicates output."""
+def fan_out(occurrence: Segment, changes: Changes) -> Segment:
+    """`occurrence` translated as its first occurrence was."""
+    fields, added_flags = changes
+    return occurrence.replace(**fields, flags=occurrence.flags + added_flags)
 
-    def __init__(self) -> None:
+
+class TranslationMemo:
+    """Translations by dedup key, and the occurrences waiting for one in flight."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._done: OrderedDict[bytes, Changes] = OrderedDict()
+        self._waiting: dict[bytes, list[Segment]] = {}
         self.deduplicated = Metrics.counter("corpus", "segments_deduplicated")
         self.tokens_saved = Metrics.counter("corpus", "dedup_source_tokens_saved")
 
-    def process(
-        self, group: tuple[DedupKey, Iterable[Segment]]
-    ) -> Iterator[Segment | beam.pvalue.TaggedOutput]:
-        key, segments = group
-        first, *others = sorted(segments, key=first_occurrence_order)
-        yield first
-        if others:
-            self.deduplicated.inc(len(others))
-            self.tokens_saved.inc(sum(seg.source_tokens or 0 for seg in others))
-            yield beam.pvalue.TaggedOutput(DUPLICATES_TAG, (key, (first, others)))
+    def known(self, seg: Segment) -> Segment | None:
+        """`seg` translated as an identical segment was, when the memo holds its result."""
+        key = dedup_key(seg)
+        changes = self._done.get(key)
+        if changes is None:
+            return None
+        self._done.move_to_end(key)
+        self._count(seg)
+        return fan_out(seg, changes)
 
+    def follows(self, seg: Segment) -> bool:
+        """True: an identical segment is being translated, and `seg` waits for it (`settle`
+        gives it back). False: `seg` is the first, to translate."""
+        key = dedup_key(seg)
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            self._waiting[key] = []
+            return False
+        self._count(seg)
+        waiting.append(seg)
+        return True
 
-def fan_out_group(
-    joined: tuple[DedupKey, dict[str, list]],
-) -> Iterator[Segment]:
-    """The translated representative, then each of its duplicates with the same result."""
-    _, values = joined
-    (result,) = values["translated"]
-    yield result
-    for representative, others in values[DUPLICATES_TAG]:
-        for occurrence in others:
-            yield fan_out(representative, result, occurrence)
+    def settle(self, representative: Segment, result: Segment) -> Iterator[Segment]:
+        """Records the result of a first occurrence; yields the occurrences that waited."""
+        key = dedup_key(representative)
+        changes = translation_changes(representative, result)
+        self._done[key] = changes
+        if len(self._done) > self.capacity:
+            self._done.popitem(last=False)
+        for occurrence in self._waiting.pop(key, ()):
+            yield fan_out(occurrence, changes)
 
-
-class TranslateOnce(beam.PTransform):
-    """Wraps a segment translation transform so each distinct segment is translated once.
-
-    Only segments still to translate (`status` unset) are grouped; the others pass by.
-    """
-
-    def __init__(self, translate: beam.PTransform) -> None:
-        super().__init__()
-        self.translate = translate
-
-    def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        to_translate, settled = segments | "NeedsModel" >> beam.Partition(
-            lambda seg, _: 1 if seg.status is not None else 0, 2
-        )
-        picked = (
-            to_translate
-            | "ByRouteAndText" >> beam.Map(lambda seg: (dedup_key(seg), seg))
-            | "GroupIdentical" >> beam.GroupByKey()
-            | "PickRepresentative"
-            >> beam.ParDo(PickRepresentative()).with_outputs(DUPLICATES_TAG, main="unique")
-        )
-        translated = picked.unique | "TranslateUnique" >> self.translate
-        fanned = (
-            {
-                "translated": translated | "KeyResults" >> beam.Map(lambda s: (dedup_key(s), s)),
-                DUPLICATES_TAG: picked[DUPLICATES_TAG],
-            }
-            | "JoinDuplicates" >> beam.CoGroupByKey()
-            | "FanOut" >> beam.FlatMap(fan_out_group)
-        )
-        return (fanned, settled) | "Merge" >> beam.Flatten()
+    def _count(self, seg: Segment) -> None:
+        self.deduplicated.inc()
+        self.tokens_saved.inc(seg.source_tokens or 0)

@@ -1,9 +1,19 @@
-"""RebuildDocuments: a document's segments, in order, joined with their own separators."""
+"""RebuildDocuments: a document's segments, in order, joined with their own separators.
+
+A document's segments all come from one element upstream (SplitParagraphs, or the
+previous run's rows of one document), and the stages from there to here are fused,
+so they reach this stage in the same bundle: each document is rebuilt as soon as its
+last segment arrives, and only documents still in translation are held, never the
+corpus. A GroupByKey by document would hold every segment of the run in its shuffle
+(the local runner keeps shuffles in memory). A document still open at the end of a
+bundle lost a segment on the way: it is reported as incomplete, with what is missing.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -16,11 +26,15 @@ from transforms.records import (
     SegmentStatus,
     TranslatedDocument,
     content_sha256,
+    in_global_window,
 )
 
 STAGE = "rebuild"
 SEGMENTS_TAG = "segments"
 INCOMPLETE_TAG = "incomplete"
+DOCUMENTS_TAG = "documents"
+OUTPUT_TAGS = (DOCUMENTS_TAG, SEGMENTS_TAG, ERRORS_TAG, INCOMPLETE_TAG)
+DocumentKey = tuple[str, str, str | None]
 METRICS_NAMESPACE = "corpus"
 ROUTE_STATUS_PREFIX = "segments_by_route"
 
@@ -82,6 +96,10 @@ def rebuild(
     return document, numbered
 
 
+def document_key(seg: Segment) -> DocumentKey:
+    return (seg.source_path, seg.doc_id, seg.target_lang)
+
+
 def missing_segments(segments: list[Segment]) -> str | None:
     """What is missing from a document's segments (sorted), or None when all are there."""
     expected = set(range(segments[0].paragraph_count))
@@ -90,20 +108,56 @@ def missing_segments(segments: list[Segment]) -> str | None:
         found.setdefault(seg.paragraph_index, []).append(seg.sentence_index)
     if set(found) != expected:
         return f"paragraphs {sorted(expected ^ set(found))} missing or unexpected"
-    for paragraph, sentences in found.items():
-        if sentences != list(range(len(sentences))):
-            return f"paragraph {paragraph} has pieces {sentences}"
+    for seg in segments:
+        sentences = found[seg.paragraph_index]
+        if sentences != list(range(seg.sentence_count)):
+            return f"paragraph {seg.paragraph_index} has pieces {sentences} of {seg.sentence_count}"
     return None
 
 
-class RebuildDocument(beam.DoFn):
+@dataclass
+class OpenDocument:
+    """The segments of one (document, target) seen so far."""
+
+    segments: list[Segment] = field(default_factory=list)
+    sentence_counts: dict[int, int] = field(default_factory=dict)
+
+    def add(self, seg: Segment) -> bool:
+        """Adds `seg`; True when every piece of every paragraph is there."""
+        self.segments.append(seg)
+        self.sentence_counts[seg.paragraph_index] = seg.sentence_count
+        return len(self.sentence_counts) == seg.paragraph_count and len(self.segments) == sum(
+            self.sentence_counts.values()
+        )
+
+
+class AssembleDocuments(beam.DoFn):
+    """Segments → each document as soon as it is complete (main), its numbered segments,
+    errors for failed segments, and documents still incomplete at the end of the bundle."""
+
     def __init__(self, settings_sha256: str) -> None:
         self.settings_sha256 = settings_sha256
         self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
         self.incomplete = Metrics.counter(METRICS_NAMESPACE, "documents_incomplete")
 
-    def process(self, keyed: tuple[tuple[str, str, str], Iterable[Segment]]) -> Iterator[object]:
-        segments = sorted(keyed[1], key=lambda seg: seg.order)
+    def start_bundle(self) -> None:
+        self._open: dict[DocumentKey, OpenDocument] = {}
+
+    def process(self, seg: Segment) -> Iterator[object]:
+        key = document_key(seg)
+        document = self._open.setdefault(key, OpenDocument())
+        if document.add(seg):
+            del self._open[key]
+            yield from self._rebuilt(document.segments)
+
+    def finish_bundle(self) -> Iterator[object]:
+        documents, self._open = self._open, {}
+        for document in documents.values():
+            for out in self._rebuilt(document.segments):
+                yield beam.pvalue.TaggedOutput(out.tag, in_global_window(out.value))
+
+    def _rebuilt(self, unordered: list[Segment]) -> Iterator[beam.pvalue.TaggedOutput]:
+        segments = sorted(unordered, key=lambda seg: seg.order)
         problem = missing_segments(segments)
         if problem:
             self.incomplete.inc()
@@ -121,7 +175,7 @@ class RebuildDocument(beam.DoFn):
             return
         document, segments = rebuild(segments, self.settings_sha256)
         self.documents.inc()
-        yield document
+        yield beam.pvalue.TaggedOutput(DOCUMENTS_TAG, document)
         for seg in segments:
             Metrics.counter(METRICS_NAMESPACE, route_status_metric(seg)).inc()
             yield beam.pvalue.TaggedOutput(SEGMENTS_TAG, seg)
@@ -141,21 +195,14 @@ class RebuildDocument(beam.DoFn):
 
 
 class RebuildDocuments(beam.PTransform):
-    """Segments → one document per (doc_id, target_lang) (main), numbered `segments`, and
-    `errors` for failed segments."""
+    """Segments → documents (one per doc_id and target_lang), `segments` numbered,
+    `errors` for failed segments and `incomplete` documents."""
 
     def __init__(self, settings_sha256: str) -> None:
         super().__init__()
         self.settings_sha256 = settings_sha256
 
     def expand(self, segments: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
-        return (
-            segments
-            | "ByDocument"
-            >> beam.Map(lambda seg: ((seg.source_path, seg.doc_id, seg.target_lang), seg))
-            | "Group" >> beam.GroupByKey()
-            | "Rebuild"
-            >> beam.ParDo(RebuildDocument(self.settings_sha256)).with_outputs(
-                SEGMENTS_TAG, ERRORS_TAG, INCOMPLETE_TAG, main="documents"
-            )
-        )
+        return segments | "Assemble" >> beam.ParDo(
+            AssembleDocuments(self.settings_sha256)
+        ).with_outputs(*OUTPUT_TAGS)

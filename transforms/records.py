@@ -13,6 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.windowed_value import WindowedValue
+
 ERRORS_TAG = "errors"
 
 
@@ -63,6 +66,7 @@ class Segment:
     paragraph_count: int = 1
     prefix: str = ""
     sentence_index: int = 0
+    sentence_count: int = 1  # pieces of this paragraph (transforms.segment)
     segment_index: int = -1
     source_lang: str | None = None
     lang_score: float | None = None
@@ -136,3 +140,8 @@ class ErrorRecord:
     message: str
     paragraph_index: int | None = None
     sentence_index: int | None = None
+
+
+def in_global_window(value: object) -> WindowedValue:
+    """An output of `finish_bundle`, which must carry its window (batch: the global one)."""
+    return WindowedValue(value, GlobalWindow().max_timestamp(), (GlobalWindow(),))

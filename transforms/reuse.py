@@ -9,6 +9,7 @@ table instead of being translated again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -30,10 +31,17 @@ DOCUMENT_COLUMNS = [
 ]
 
 
-def segment_from_row(row: dict[str, Any], encoding: str, paragraph_count: int) -> Segment:
+def segment_from_row(
+    row: dict[str, Any], encoding: str, paragraph_count: int, sentence_count: int
+) -> Segment:
     """A previous run's segments/ row as the Segment it was written from."""
     values = dict(row, flags=tuple(row["flags"] or ()), status=SegmentStatus(row["status"]))
-    return Segment(encoding=encoding, paragraph_count=paragraph_count, **values)
+    return Segment(
+        encoding=encoding,
+        paragraph_count=paragraph_count,
+        sentence_count=sentence_count,
+        **values,
+    )
 
 
 class SelectDocuments(beam.DoFn):
@@ -68,8 +76,10 @@ def emit_reused_segments(element: tuple[tuple[str, str], dict[str, Iterable]]) -
     for encoding in groups["reuse"]:
         rows = list(groups["segments"])
         paragraphs = 1 + max(row["paragraph_index"] for row in rows)
+        pieces = Counter((row["target_lang"], row["paragraph_index"]) for row in rows)
         for row in rows:
-            yield segment_from_row(row, encoding, paragraphs)
+            sentences = pieces[row["target_lang"], row["paragraph_index"]]
+            yield segment_from_row(row, encoding, paragraphs, sentences)
 
 
 class ReusePreviousRun(beam.PTransform):

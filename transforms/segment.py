@@ -144,6 +144,7 @@ class SegmentParagraphs(beam.DoFn):
                 seg.replace(
                     source_text=body,
                     sentence_index=index,
+                    sentence_count=len(parts),
                     pieces=tuple(tokens),
                     source_tokens=len(tokens),
                     prefix=seg.prefix if index == 0 else "",

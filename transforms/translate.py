@@ -1,44 +1,64 @@
 """TranslateSegments: batched CTranslate2 inference over segments of equal token length.
 
 Segments are bucketed by (model, source token count) and a bucket is translated
-when it holds `batch_token_budget` tokens, or at the end of the bundle. Equal
+when it holds `batch_token_budget` tokens, at the end of the bundle, or when the
+buckets together hold over `max_pending_tokens`: then the bucket holding the oldest
+segment goes, so that no document waits long for a rare length (documents are
+rebuilt as soon as their last segment is translated) and memory stays flat. Equal
 lengths mean no padding, so a segment's translation and score do not depend on
 which other segments share its batch (int8 GEMMs change with padding), and no
 compute is spent on pad tokens. A batch that raises is split in halves until
 the segment that causes it is found; only that segment fails. Full buckets are
 translated together, one per replica of the model (`inter_threads`), so that on
-CPU each core works on a batch of its own.
+CPU each core works on a batch of its own. With a `TranslationMemo`
+(transforms.dedup), a segment identical to one translated or queued before is not
+queued again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.shared import Shared
 from apache_beam.utils.windowed_value import WindowedValue
 
+from transforms.dedup import TranslationMemo
 from transforms.model import (
     OUTPUT_LIMIT_FLAG,
     Hypothesis,
     TranslationModel,
     TranslationModelHandler,
 )
-from transforms.records import Segment, SegmentStatus, exception_name
+from transforms.records import Segment, SegmentStatus, exception_name, in_global_window
 
 STAGE = "translate"
 
 
+@dataclass(frozen=True)
+class TranslateSettings:
+    batch_token_budget: int = 8192
+    max_pending_tokens: int = 131_072  # in buckets, per worker
+    dedup: bool = True  # translate identical (route, text) segments once
+    dedup_entries: int = 50_000  # translations each worker remembers for that
+
+    def memo_entries(self) -> int:
+        return self.dedup_entries if self.dedup else 0
+
+
 class TranslateBatches(beam.DoFn):
     def __init__(
-        self, handlers: dict[str, TranslationModelHandler], shared: Shared, batch_token_budget: int
+        self,
+        handlers: dict[str, TranslationModelHandler],
+        shared: Shared,
+        settings: TranslateSettings,
     ) -> None:
         self.handlers = handlers
         self.shared = shared
-        self.batch_token_budget = batch_token_budget
+        self.settings = settings
         self.batches = Metrics.counter("corpus", "batches")
         self.batch_sizes = Metrics.distribution("corpus", "batch_size")
         self.translated = Metrics.counter("corpus", "segments_translated")
@@ -51,30 +71,53 @@ class TranslateBatches(beam.DoFn):
             name: self.shared.acquire(handler.load_model, tag=handler.share_key())
             for name, handler in self.handlers.items()
         }
+        entries = self.settings.memo_entries()
+        self._memo = TranslationMemo(entries) if entries else None
 
     def start_bundle(self) -> None:
-        self._buckets: dict[tuple[str | None, int], list[Segment]] = defaultdict(list)
+        # In order of creation, so the first holds the oldest segment.
+        self._buckets: dict[tuple[str | None, int], list[Segment]] = {}
+        self._pending_tokens = 0
         # Full buckets by model, translated together once every replica can have one.
         self._full: dict[str, list[list[Segment]]] = defaultdict(list)
 
     def process(self, seg: Segment) -> Iterator[Segment]:
+        if seg.status is not None:  # settled before: passthrough, untranslated, failed
+            yield seg
+            return
+        if self._memo:
+            known = self._memo.known(seg)
+            if known is not None:
+                yield known
+                return
+            if self._memo.follows(seg):
+                return
         key = (seg.model_name, len(seg.pieces))
-        bucket = self._buckets[key]
+        bucket = self._buckets.setdefault(key, [])
         bucket.append(seg)
-        if len(bucket) * max(1, key[1]) >= self.batch_token_budget:
-            del self._buckets[key]
-            full = self._full[seg.model_name]
-            full.append(bucket)
-            if len(full) >= self._models[seg.model_name].replicas:
-                yield from self._translate_full(seg.model_name)
+        self._pending_tokens += max(1, key[1])
+        if len(bucket) * max(1, key[1]) >= self.settings.batch_token_budget:
+            yield from self._queue(key)
+        while self._pending_tokens > self.settings.max_pending_tokens:
+            yield from self._queue(next(iter(self._buckets)))
+
+    def _queue(self, key: tuple[str | None, int]) -> Iterator[Segment]:
+        """Takes the bucket out; translates the model's queued buckets once every replica
+        of the model can have one."""
+        bucket = self._buckets.pop(key)
+        self._pending_tokens -= len(bucket) * max(1, key[1])
+        full = self._full[key[0]]
+        full.append(bucket)
+        if len(full) >= self._models[key[0]].replicas:
+            yield from self._translate_full(key[0])
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
-        buckets, self._buckets = self._buckets, defaultdict(list)
+        buckets, self._buckets, self._pending_tokens = self._buckets, {}, 0
         for key in sorted(buckets, key=lambda k: (k[0] or "", k[1])):
             self._full[key[0]].append(buckets[key])
         for name in sorted(self._full):
             for seg in self._translate_full(name):
-                yield WindowedValue(seg, GlobalWindow().max_timestamp(), (GlobalWindow(),))
+                yield in_global_window(seg)
 
     def _translate_full(self, name: str) -> Iterator[Segment]:
         batches = self._full.pop(name)
@@ -98,7 +141,7 @@ class TranslateBatches(beam.DoFn):
             if len(batch) == 1:
                 self.failed.inc()
                 failed = batch[0].fail(STAGE, exception_name(exc), str(exc))
-                yield failed.replace(model_id=model.model_id)
+                yield from self._settled(batch[0], failed.replace(model_id=model.model_id))
                 return
             middle = len(batch) // 2
             yield from self._translate(batch[:middle])
@@ -115,7 +158,7 @@ class TranslateBatches(beam.DoFn):
         for seg, hyp in zip(batch, hypotheses, strict=True):
             self.target_tokens.inc(hyp.target_tokens)
             flags = seg.flags + ((OUTPUT_LIMIT_FLAG,) if hyp.hit_length_limit else ())
-            yield seg.replace(
+            translated = seg.replace(
                 status=SegmentStatus.TRANSLATED,
                 model_id=model.model_id,
                 translated_text=hyp.text,
@@ -124,23 +167,28 @@ class TranslateBatches(beam.DoFn):
                 flags=flags,
                 pieces=(),
             )
+            yield from self._settled(seg, translated)
+
+    def _settled(self, seg: Segment, result: Segment) -> Iterator[Segment]:
+        """`result`, and the identical segments that waited for it."""
+        yield result
+        if self._memo:
+            yield from self._memo.settle(seg, result)
 
 
 class TranslateSegments(beam.PTransform):
     """Translates the segments routed to the model; all others pass by untouched."""
 
     def __init__(
-        self, handlers: dict[str, TranslationModelHandler], batch_token_budget: int
+        self,
+        handlers: dict[str, TranslationModelHandler],
+        settings: TranslateSettings,
     ) -> None:
         super().__init__()
         self.handlers = handlers
-        self.batch_token_budget = batch_token_budget
+        self.settings = settings
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        to_translate, settled = segments | "NeedsModel" >> beam.Partition(
-            lambda seg, _: 1 if seg.status is not None else 0, 2
+        return segments | "Translate" >> beam.ParDo(
+            TranslateBatches(self.handlers, Shared(), self.settings)
         )
-        translated = to_translate | "Translate" >> beam.ParDo(
-            TranslateBatches(self.handlers, Shared(), self.batch_token_budget)
-        )
-        return (translated, settled) | "Merge" >> beam.Flatten()

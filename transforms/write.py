@@ -9,6 +9,9 @@ from apache_beam.io.filesystems import FileSystems
 from transforms.schemas import document_schema, error_schema, segment_schema, to_row
 
 OUTPUT_TABLES = {"segments": segment_schema, "documents": document_schema, "errors": error_schema}
+# Rows are buffered until a row group is this large: Beam's default (64 MiB per table)
+# would grow the memory of a run with the corpus up to that size.
+ROW_GROUP_BYTES = 8 << 20
 
 
 class WriteTable(beam.PTransform):
@@ -26,7 +29,11 @@ class WriteTable(beam.PTransform):
             | "ToRow" >> beam.Map(to_row, schema)
             | "Parquet"
             >> beam.io.WriteToParquet(
-                self.prefix, schema, codec="zstd", file_name_suffix=".parquet"
+                self.prefix,
+                schema,
+                codec="zstd",
+                row_group_buffer_size=ROW_GROUP_BYTES,
+                file_name_suffix=".parquet",
             )
         )
 
