@@ -32,8 +32,8 @@ RESULTS = Path("bench/results")
 @dataclass(frozen=True)
 class BenchSettings:
     paragraphs: int = 400  # main corpus: systems a, b, c, d
-    dedup_paragraphs: int = 1200  # half of them repeats
-    worker_paragraphs: int = 1200
+    dedup_paragraphs: int = 800  # half of them repeats
+    worker_paragraphs: int = 800
     worker_files: int = 8  # local worker processes share a run by input file
     # Sentence-level segments, as OPUS-MT models are trained: longer paragraphs are split.
     max_input_tokens: int = 128

@@ -27,6 +27,8 @@ from apache_beam.metrics import Metrics
 from transforms.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
+# As the memo keeps them: field names (one shared tuple per set of names), values, flags.
+PackedChanges = tuple[tuple[str, ...], tuple[Any, ...], tuple[str, ...]]
 
 
 def dedup_key(seg: Segment) -> bytes:
@@ -59,20 +61,26 @@ class TranslationMemo:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._done: OrderedDict[bytes, Changes] = OrderedDict()
+        self._done: OrderedDict[bytes, PackedChanges] = OrderedDict()
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._waiting: dict[bytes, list[Segment]] = {}
         self.deduplicated = Metrics.counter("corpus", "segments_deduplicated")
         self.tokens_saved = Metrics.counter("corpus", "dedup_source_tokens_saved")
 
+    def start_bundle(self) -> None:
+        """Forgets the segments in flight: a retried bundle sends them all again."""
+        self._waiting.clear()
+
     def known(self, seg: Segment) -> Segment | None:
         """`seg` translated as an identical segment was, when the memo holds its result."""
         key = dedup_key(seg)
-        changes = self._done.get(key)
-        if changes is None:
+        packed = self._done.get(key)
+        if packed is None:
             return None
         self._done.move_to_end(key)
         self._count(seg)
-        return fan_out(seg, changes)
+        names, values, added_flags = packed
+        return fan_out(seg, (dict(zip(names, values, strict=True)), added_flags))
 
     def follows(self, seg: Segment) -> bool:
         """True: an identical segment is being translated, and `seg` waits for it (`settle`
@@ -90,7 +98,9 @@ class TranslationMemo:
         """Records the result of a first occurrence; yields the occurrences that waited."""
         key = dedup_key(representative)
         changes = translation_changes(representative, result)
-        self._done[key] = changes
+        fields, added_flags = changes
+        names = self._names.setdefault(tuple(fields), tuple(fields))
+        self._done[key] = (names, tuple(fields.values()), added_flags)
         if len(self._done) > self.capacity:
             self._done.popitem(last=False)
         for occurrence in self._waiting.pop(key, ()):

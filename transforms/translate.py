@@ -75,6 +75,8 @@ class TranslateBatches(beam.DoFn):
         self._memo = TranslationMemo(entries) if entries else None
 
     def start_bundle(self) -> None:
+        if self._memo:
+            self._memo.start_bundle()
         # In order of creation, so the first holds the oldest segment.
         self._buckets: dict[tuple[str | None, int], list[Segment]] = {}
         self._pending_tokens = 0

@@ -1,17 +1,18 @@
-"""Translation with several model replicas (`inter_threads`): full buckets are translated
+"""Batching: with several model replicas (`inter_threads`) full buckets are translated
 together, a batch that raises fails only its own segment, and results do not depend on
-the number of replicas."""
+the number of replicas; over `max_pending_tokens` the bucket with the oldest segment goes."""
 
 from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.utils.shared import Shared
 
 from tests.conftest import local_pipeline
 from tools.build_test_models import MAX_INPUT_TOKENS, swapcase_reference
 from transforms.model import ModelSettings, TranslationModel, TranslationModelHandler
 from transforms.records import Segment
-from transforms.translate import TranslateSegments, TranslateSettings
+from transforms.translate import TranslateBatches, TranslateSegments, TranslateSettings
 
 TEXTS = ["Guten Morgen.", "Auf Wiedersehen!", "Ja.", "Nein.", "Vielleicht morgen.", "Gut."]
 
@@ -73,3 +74,20 @@ def test_one_replica_and_two_give_identical_segments(test_models):
         results.append(model.translate_many(batches))
     assert results[0] == results[1]
     assert [batch[0].text for batch in results[0]] == [swapcase_reference(t) for t in TEXTS]
+
+
+def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
+    settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
+    handlers = {"default": TranslationModelHandler(settings)}
+    translate = TranslateSettings(batch_token_budget=10**6, max_pending_tokens=10)
+    fn = TranslateBatches(handlers, Shared(), translate)
+    fn.setup()
+    fn.start_bundle()
+    inputs = segments(settings, ["Ja.", "Nein.", "Ja!", "Gut."])
+    assert [seg.source_tokens for seg in inputs] == [3, 5, 3, 4]
+    outputs = [[outcome(out) for out in fn.process(seg)] for seg in inputs]
+    # "Ja!" brings 11 tokens in buckets: the bucket of "Ja." (the oldest) goes, "Ja!" with it.
+    translated = [(t, "translated", swapcase_reference(t)) for t in ("Ja.", "Ja!")]
+    assert outputs == [[], [], translated, []]
+    rest = [outcome(value.value) for value in fn.finish_bundle()]
+    assert rest == [(t, "translated", swapcase_reference(t)) for t in ("Gut.", "Nein.")]
