@@ -90,6 +90,12 @@ def test_local_model_is_verified_in_place(model_copy, tmp_path):
         TranslationModelHandler(ModelSettings(path=str(model_copy))).load_model()
 
 
+def test_manifest_without_files_is_refused_with_the_reason(model_copy):
+    (model_copy / "manifest.json").write_text('{"model_id": "hand-written"}')
+    with pytest.raises(ModelVerificationError, match='lists no files .a "files"'):
+        verify_model_dir(model_copy, read_manifest(str(model_copy)))
+
+
 def test_model_without_manifest(model_copy, tmp_path, capsys):
     (model_copy / "manifest.json").unlink()
     assert prepare_model(str(model_copy), tmp_path / "cache", copy=False) == str(model_copy)

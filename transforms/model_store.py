@@ -60,9 +60,15 @@ def read_manifest(path: str) -> dict[str, Any] | None:
 
 def verify_model_dir(directory: Path, manifest: dict[str, Any]) -> None:
     """Raises ModelVerificationError naming every file that is missing or differs."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelVerificationError(
+            f"the {MANIFEST} of model {directory} lists no files (a \"files\": "
+            "{name: sha256} map, as `make convert` writes it)"
+        )
     actual = model_checksums(str(directory))
     problems = []
-    for name, expected in sorted(manifest["files"].items()):
+    for name, expected in sorted(files.items()):
         if name not in actual:
             problems.append(f"{name} is missing")
         elif actual[name] != expected:
