@@ -19,6 +19,8 @@ import shutil
 import time
 from pathlib import Path
 
+from transforms.model_store import write_manifest
+
 VOCAB_SIZE = 32000
 SPECIALS = ("</s>", "<unk>")  # ids 0 and 1, as in OPUS-MT; "<pad>" is the last id
 MODEL_ID = "bench-opus-random-v1"
@@ -94,8 +96,7 @@ def build(out: Path, seed: int = 0) -> Path:
         str(hf_dir), copy_files=["source.spm", "target.spm"]
     )
     converter.convert(str(ct2_dir), quantization="int8", force=True)
-    manifest = {"model_id": MODEL_ID, "description": "OPUS-MT-sized, random weights (benchmark)"}
-    (ct2_dir / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_manifest(ct2_dir, MODEL_ID)  # the sha256 of each file, verified before a run
     size = (ct2_dir / "model.bin").stat().st_size / 1e6
     print(f"built {ct2_dir} ({size:.0f} MB int8) and {hf_dir} in {time.time() - started:.0f} s")
     return out

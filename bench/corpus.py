@@ -110,6 +110,18 @@ def paragraphs(
         yield language.code, " ".join(sentences)
 
 
+def short_paragraphs(count: int, seed: int = 5) -> list[tuple[str, str]]:
+    """One sentence of 2 to 8 words per paragraph."""
+    rng = random.Random(seed)
+    languages = [PseudoLanguage(code, rng) for code in LANGUAGES]
+    texts = []
+    for _ in range(count):
+        language = rng.choice(languages)
+        words = rng.randint(2, 8)
+        texts.append((language.code, language.sentence(rng, lambda t, n=words: t.count(" ") < n)))
+    return texts
+
+
 def write_documents(
     path: Path,
     texts: list[tuple[str, str]],

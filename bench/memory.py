@@ -10,29 +10,16 @@ the pipeline's own memory, not the model's; paragraphs are short sentences so th
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bench.corpus import LANGUAGES, PseudoLanguage, write_documents
+from bench.corpus import short_paragraphs, write_documents
 from bench.measure import measure
 from bench.report import machine_info, write_results
 from bench.run import RESULTS
-
-
-def short_paragraphs(count: int, seed: int = 5) -> list[tuple[str, str]]:
-    """One sentence of 2 to 8 words per paragraph."""
-    rng = random.Random(seed)
-    languages = [PseudoLanguage(code, rng) for code in LANGUAGES]
-    texts = []
-    for _ in range(count):
-        language = rng.choice(languages)
-        words = rng.randint(2, 8)
-        texts.append((language.code, language.sentence(rng, lambda t, n=words: t.count(" ") < n)))
-    return texts
 
 
 def run(sizes: list[int], out: Path, model: str) -> dict[str, Any]:

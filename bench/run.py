@@ -22,7 +22,7 @@ import sentencepiece as spm
 import yaml
 
 from bench.build_model import build
-from bench.corpus import input_pattern, paragraphs, write_documents
+from bench.corpus import input_pattern, paragraphs, short_paragraphs, write_documents
 from bench.measure import measure
 from bench.report import machine_info, write_results
 
@@ -31,10 +31,13 @@ RESULTS = Path("bench/results")
 
 @dataclass(frozen=True)
 class BenchSettings:
-    paragraphs: int = 400  # main corpus: systems a, b, c, d
+    paragraphs: int = 1000  # main corpus: systems a, b, c, d
     dedup_paragraphs: int = 800  # half of them repeats
     worker_paragraphs: int = 800
     worker_files: int = 8  # local worker processes share a run by input file
+    # Dedup and workers again on one-sentence paragraphs of 2 to 8 words: few distinct
+    # lengths, so length buckets fill as they do in a large corpus (see README).
+    short_paragraphs: int = 4000
     # Sentence-level segments, as OPUS-MT models are trained: longer paragraphs are split.
     max_input_tokens: int = 128
     per_document: int = 5
@@ -53,12 +56,20 @@ class Bench:
         self.ct2 = f"{settings.model_dir}/ct2"
 
     def corpus(
-        self, name: str, count: int, repeat_fraction: float = 0.0, files: int = 1
+        self,
+        name: str,
+        count: int,
+        repeat_fraction: float = 0.0,
+        files: int = 1,
+        short: bool = False,
     ) -> tuple[str, int]:
         """The corpus's --input pattern and paragraph count."""
         path = self.out / "corpus" / f"{name}.jsonl"
         processor = spm.SentencePieceProcessor(model_file=f"{self.ct2}/source.spm")
-        texts = list(paragraphs(count, lambda text: len(processor.encode(text))))
+        if short:
+            texts = short_paragraphs(count)
+        else:
+            texts = list(paragraphs(count, lambda text: len(processor.encode(text))))
         count = write_documents(path, texts, self.settings.per_document, repeat_fraction, files)
         return input_pattern(path, files), count
 
@@ -171,35 +182,35 @@ class Bench:
                 paragraph_count * result["segments"] / translated / result["seconds"], 2
             )
 
-        repeated, _ = self.corpus("half_repeated", s.dedup_paragraphs, repeat_fraction=0.5)
-        dedup_on = self.pipeline("dedup_on", repeated, self.config("dedup_on", dedup=True))
-        dedup_off = self.pipeline("dedup_off", repeated, self.config("dedup_off", dedup=False))
-        identical = self.segment_rows("dedup_on") == self.segment_rows("dedup_off")
-
-        small, _ = self.corpus("workers", s.worker_paragraphs, files=s.worker_files)
-        single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
-        one = self.pipeline("workers_1", small, self.config("default"), *single)
-        two = self.pipeline(
-            "workers_2",
-            small,
-            self.config("default"),
-            *single,
-            "--direct_running_mode=multi_processing",
-            "--direct_num_workers=2",
-        )
-        systems |= {"dedup_on": dedup_on, "dedup_off": dedup_off}
-        systems |= {"workers_1_intra_1": one, "workers_2_intra_1": two}
+        for suffix, count, short in (
+            ("", (s.dedup_paragraphs, s.worker_paragraphs), False),
+            ("_short", (s.short_paragraphs, s.short_paragraphs), True),
+        ):
+            systems |= self.dedup_and_workers(suffix, *count, short=short)
+        identical = {
+            f"dedup{suffix}": self.segment_rows(f"dedup{suffix}_on")
+            == self.segment_rows(f"dedup{suffix}_off")
+            for suffix in ("", "_short")
+        }
 
         def rate(name: str) -> float:
             return systems[name]["tokens_per_second"]
+
+        def seconds(name: str) -> float:
+            return systems[name]["seconds"]
 
         ratios = {
             "pipeline_over_raw": rate("pipeline") / rate("raw_ctranslate2"),
             "pipeline_over_transformers": rate("pipeline") / rate("transformers_generate"),
             "pipeline_over_runinference": rate("pipeline") / rate("runinference_pipeline"),
-            "dedup_speedup": dedup_off["seconds"] / dedup_on["seconds"],
-            "two_workers_speedup": one["seconds"] / two["seconds"],
         }
+        for suffix in ("", "_short"):
+            ratios[f"dedup_speedup{suffix}"] = seconds(f"dedup{suffix}_off") / seconds(
+                f"dedup{suffix}_on"
+            )
+            ratios[f"two_workers_speedup{suffix}"] = seconds(
+                f"workers{suffix}_1_intra_1"
+            ) / seconds(f"workers{suffix}_2_intra_1")
         return {
             "settings": asdict(s),
             "corpus": {"paragraphs": paragraph_count, "translated_segments": translated},
@@ -207,6 +218,31 @@ class Bench:
             "dedup_identical_outputs": identical,
             "ratios": {k: round(v, 3) for k, v in ratios.items()},
         }
+
+    def dedup_and_workers(
+        self, suffix: str, dedup_count: int, worker_count: int, short: bool
+    ) -> dict[str, dict[str, Any]]:
+        """Dedup on and off on a half-repeated corpus; 1 and 2 worker processes with one
+        thread each on a corpus in `worker_files` files."""
+        repeated, _ = self.corpus(
+            f"half_repeated{suffix}", dedup_count, repeat_fraction=0.5, short=short
+        )
+        systems = {
+            f"dedup{suffix}_{state}": self.pipeline(
+                f"dedup{suffix}_{state}",
+                repeated,
+                self.config(f"dedup_{state}", dedup=state == "on"),
+            )
+            for state in ("on", "off")
+        }
+        files = self.settings.worker_files
+        corpus, _ = self.corpus(f"workers{suffix}", worker_count, files=files, short=short)
+        single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
+        parallel = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
+        for workers, flags in ((1, single), (2, single + parallel)):
+            name = f"workers{suffix}_{workers}_intra_1"
+            systems[name] = self.pipeline(name, corpus, self.config("default"), *flags)
+        return systems
 
     def segment_rows(self, name: str) -> list[dict[str, Any]]:
         table = pq.read_table(self.out / "runs" / name / "segments")
