@@ -63,7 +63,7 @@ def verify_model_dir(directory: Path, manifest: dict[str, Any]) -> None:
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise ModelVerificationError(
-            f"the {MANIFEST} of model {directory} lists no files (a \"files\": "
+            f'the {MANIFEST} of model {directory} lists no files (a "files": '
             "{name: sha256} map, as `make convert` writes it)"
         )
     actual = model_checksums(str(directory))
