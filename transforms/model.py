@@ -198,16 +198,22 @@ class TranslationModel:
         submitted = []
         for batch, target_langs in batches:
             prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
-            limit = self.settings.decoding_limit(max(len(tokens) for tokens in batch))
+            longest = max(len(tokens) for tokens in batch)
+            limit = self.settings.decoding_limit(longest)
             try:
-                pending = self._submit(batch, prefixes, limit, decoding)
+                pending = self._submit(batch, prefixes, longest, limit, decoding)
             except Exception as exc:  # noqa: BLE001 - reported in the batch's place
                 pending = exc
             submitted.append((pending, prefixes, limit))
         return [self._collect(*each) for each in submitted]
 
     def _submit(
-        self, batch: list[list[str]], prefixes: list[list[str]], limit: int, decoding: dict
+        self,
+        batch: list[list[str]],
+        prefixes: list[list[str]],
+        longest: int,
+        limit: int,
+        decoding: dict,
     ) -> list:
         settings = self.settings
         return self.translator.translate_batch(
@@ -215,7 +221,7 @@ class TranslationModel:
             target_prefix=prefixes if any(prefixes) else None,
             max_input_length=0,  # our segmenter keeps sources within max_input_tokens
             max_decoding_length=limit,
-            min_decoding_length=settings.min_decoding_length(max(len(t) for t in batch)),
+            min_decoding_length=settings.min_decoding_length(longest),
             return_scores=True,
             asynchronous=True,
             **{"beam_size": settings.beam_size, **decoding},

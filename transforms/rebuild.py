@@ -104,14 +104,15 @@ def missing_segments(segments: list[Segment]) -> str | None:
     """What is missing from a document's segments (sorted), or None when all are there."""
     expected = set(range(segments[0].paragraph_count))
     found: dict[int, list[int]] = {}
+    pieces: dict[int, int] = {}  # sentence_count of each paragraph
     for seg in segments:
         found.setdefault(seg.paragraph_index, []).append(seg.sentence_index)
+        pieces[seg.paragraph_index] = seg.sentence_count
     if set(found) != expected:
         return f"paragraphs {sorted(expected ^ set(found))} missing or unexpected"
-    for seg in segments:
-        sentences = found[seg.paragraph_index]
-        if sentences != list(range(seg.sentence_count)):
-            return f"paragraph {seg.paragraph_index} has pieces {sentences} of {seg.sentence_count}"
+    for paragraph, sentences in found.items():
+        if sentences != list(range(pieces[paragraph])):
+            return f"paragraph {paragraph} has pieces {sentences} of {pieces[paragraph]}"
     return None
 
 

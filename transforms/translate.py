@@ -49,6 +49,14 @@ class TranslateSettings:
         return self.dedup_entries if self.dedup else 0
 
 
+BucketKey = tuple[str | None, int]  # (model name, source tokens)
+
+
+def _tokens(key: BucketKey) -> int:
+    """What one segment of the bucket counts toward the budgets (empty inputs count 1)."""
+    return max(1, key[1])
+
+
 class TranslateBatches(beam.DoFn):
     def __init__(
         self,
@@ -78,7 +86,7 @@ class TranslateBatches(beam.DoFn):
         if self._memo:
             self._memo.start_bundle()
         # In order of creation, so the first holds the oldest segment.
-        self._buckets: dict[tuple[str | None, int], list[Segment]] = {}
+        self._buckets: dict[BucketKey, list[Segment]] = {}
         self._pending_tokens = 0
         # Full buckets by model, translated together once every replica can have one.
         self._full: dict[str, list[list[Segment]]] = defaultdict(list)
@@ -97,17 +105,17 @@ class TranslateBatches(beam.DoFn):
         key = (seg.model_name, len(seg.pieces))
         bucket = self._buckets.setdefault(key, [])
         bucket.append(seg)
-        self._pending_tokens += max(1, key[1])
-        if len(bucket) * max(1, key[1]) >= self.settings.batch_token_budget:
+        self._pending_tokens += _tokens(key)
+        if len(bucket) * _tokens(key) >= self.settings.batch_token_budget:
             yield from self._queue(key)
         while self._pending_tokens > self.settings.max_pending_tokens:
             yield from self._queue(next(iter(self._buckets)))
 
-    def _queue(self, key: tuple[str | None, int]) -> Iterator[Segment]:
+    def _queue(self, key: BucketKey) -> Iterator[Segment]:
         """Takes the bucket out; translates the model's queued buckets once every replica
         of the model can have one."""
         bucket = self._buckets.pop(key)
-        self._pending_tokens -= len(bucket) * max(1, key[1])
+        self._pending_tokens -= len(bucket) * _tokens(key)
         full = self._full[key[0]]
         full.append(bucket)
         if len(full) >= self._models[key[0]].replicas:
