@@ -13,7 +13,7 @@ EVAL_ARGS ?=
 
 MODEL ?=
 TARGETS ?= en
-MODEL_OUT ?= models/$(notdir $(MODEL))
+MODEL_OUT ?=
 
 .PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-memory
 
@@ -66,7 +66,7 @@ test: install-gcp models
 # make convert MODEL=Helsinki-NLP/opus-mt-de-en (or facebook/nllb-200-distilled-600M, a local dir)
 convert: install
 	@test -n "$(MODEL)" || { echo "usage: make convert MODEL=Helsinki-NLP/opus-mt-de-en [MODEL_OUT=models/NAME] [TARGETS=en,de]" >&2; exit 2; }
-	$(PY) -m tools.convert_model $(MODEL) --out $(MODEL_OUT) --target_lang $(TARGETS)
+	$(PY) -m tools.convert_model $(MODEL) $(if $(MODEL_OUT),--out $(MODEL_OUT)) --target_lang $(TARGETS)
 
 docs: install
 	$(PY) -m tools.config_docs --write

@@ -66,9 +66,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "| ratio | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in results["ratios"].items()]
-    for key in ("dedup_identical_outputs", "memory"):
-        if key in results:
-            lines += ["", f"`{key}`: `{json.dumps(results[key])}`"]
+    if "dedup_identical_outputs" in results:
+        identical = json.dumps(results["dedup_identical_outputs"])
+        lines += ["", f"`dedup_identical_outputs`: `{identical}`"]
     lines += ["", f"Settings: `{json.dumps(results['settings'])}`", ""]
     return "\n".join(lines)
 

@@ -10,6 +10,7 @@ system in its own process with the same threads and the same segments, and write
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import time
@@ -55,6 +56,10 @@ class Bench:
         self.out = out
         self.ct2 = f"{settings.model_dir}/ct2"
 
+    @functools.cached_property
+    def source_spm(self) -> spm.SentencePieceProcessor:
+        return spm.SentencePieceProcessor(model_file=f"{self.ct2}/source.spm")
+
     def corpus(
         self,
         name: str,
@@ -65,10 +70,10 @@ class Bench:
     ) -> tuple[str, int]:
         """The corpus's --input pattern and paragraph count."""
         path = self.out / "corpus" / f"{name}.jsonl"
-        processor = spm.SentencePieceProcessor(model_file=f"{self.ct2}/source.spm")
         if short:
             texts = short_paragraphs(count)
         else:
+            processor = self.source_spm
             texts = list(paragraphs(count, lambda text: len(processor.encode(text))))
         count = write_documents(path, texts, self.settings.per_document, repeat_fraction, files)
         return input_pattern(path, files), count

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from bench.systems import by_length
 
 
 class LoadedTranslator:
@@ -51,11 +52,8 @@ class CTranslate2Handler(ModelHandler[str, PredictionResult, LoadedTranslator]):
         inference_args: dict[str, Any] | None = None,
     ) -> Iterable[PredictionResult]:
         tokens = [model.source.encode(text, out_type=str) for text in batch]
-        by_length: dict[int, list[int]] = defaultdict(list)
-        for index, pieces in enumerate(tokens):
-            by_length[len(pieces)].append(index)
         outputs: list[list[str]] = [[] for _ in batch]
-        for length, indices in by_length.items():
+        for length, indices in by_length(tokens).items():
             results = model.translator.translate_batch(
                 [tokens[i] for i in indices],
                 beam_size=self.beam_size,

@@ -20,10 +20,11 @@ from typing import Any
 import pyarrow.parquet as pq
 
 
-def by_length(token_lists: list[list[str]]) -> dict[int, list[list[str]]]:
-    groups: dict[int, list[list[str]]] = defaultdict(list)
-    for tokens in token_lists:
-        groups[len(tokens)].append(tokens)
+def by_length(token_lists: list[list[str]]) -> dict[int, list[int]]:
+    """The indices of the token lists, grouped by length (shortest first)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, tokens in enumerate(token_lists):
+        groups[len(tokens)].append(index)
     return dict(sorted(groups.items()))
 
 
@@ -39,7 +40,8 @@ def raw_ctranslate2(args: dict[str, Any]) -> dict[str, Any]:
     """(a) `Translator.translate_batch` per length group, all of it in one call."""
     import ctranslate2
 
-    groups = by_length(load_tokens(args["segments"], f"{args['model']}/source.spm"))
+    tokens = load_tokens(args["segments"], f"{args['model']}/source.spm")
+    groups = {length: [tokens[i] for i in group] for length, group in by_length(tokens).items()}
     translator = ctranslate2.Translator(
         args["model"],
         compute_type=args["compute_type"],
@@ -89,7 +91,8 @@ def transformers_generate(args: dict[str, Any]) -> dict[str, Any]:
     model = MarianMTModel.from_pretrained(hf_dir).eval()
     started, target_tokens = time.perf_counter(), 0
     with torch.inference_mode():
-        for length, group in by_length(token_lists).items():
+        for length, indices in by_length(token_lists).items():
+            group = [token_lists[i] for i in indices]
             for start in range(0, len(group), args["batch_size"]):
                 ids = [
                     [vocabulary[p] for p in tokens]

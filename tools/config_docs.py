@@ -236,9 +236,10 @@ def flags_block() -> str:
     for options in (TranslationOptions, ProgressOptions):
         options._add_argparse_args(parser)
     lines = ["| flag | config key | meaning |", "|---|---|---|"]
+    keys = config_keys()
     for action in parser._actions:
         key = CONFIG_KEYS.get(action.dest, "")
-        if key and key not in config_keys():
+        if key and key not in keys:
             raise MissingDescription(f"flag --{action.dest} sets {key!r}, which is no config key")
         meaning = action.help or _meaning(KEYS, key, "flag")
         lines.append(

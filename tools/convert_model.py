@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import re
 import shutil
@@ -30,9 +29,8 @@ from importlib import metadata
 from pathlib import Path
 
 from transforms.languages import NLLB_CODES
-from transforms.model import ModelSettings
+from transforms.model import MANIFEST, ModelSettings, model_checksums
 
-MANIFEST = "manifest.json"
 SPM_FILES = ("source.spm", "target.spm")
 MULTILINGUAL_SPM = "sentencepiece.bpe.model"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -131,14 +129,6 @@ def _vocabulary(model_dir: Path) -> set[str]:
     return tokens
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert(model: str, out: Path, quantization: str = "int8") -> dict:
     """Converts `model` into `out` (replacing it once complete); returns the manifest."""
     from ctranslate2.converters import TransformersConverter
@@ -182,7 +172,7 @@ def convert(model: str, out: Path, quantization: str = "int8") -> dict:
                 name: metadata.version(name) for name in ("ctranslate2", "transformers", "torch")
             },
             "quantization": quantization,
-            "files": {p.name: _sha256(p) for p in sorted(staging.iterdir())},
+            "files": model_checksums(str(staging)),
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         (staging / MANIFEST).write_text(text, encoding="utf-8")
