@@ -21,7 +21,7 @@ def beam_flags(beam_options: Any) -> list[str]:
     An option Beam does not know, or one of the pipeline's own settings, is refused."""
     if not isinstance(beam_options, dict):
         raise ConfigError("beam_options must be a mapping of Beam option names to values")
-    own = sorted(set(beam_options) & {*CONFIG_KEYS, "config", "overwrite"})
+    own = sorted(set(beam_options) & {*CONFIG_KEYS, "config"})
     if own:
         raise ConfigError(
             f"beam_options.{own[0]} is a pipeline setting: set it outside beam_options"

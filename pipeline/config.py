@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from transforms.detect_language import LanguageSettings
-from transforms.glossary import GlossaryError, load_glossary
+from transforms.glossary import Glossary, GlossaryError, load_glossary
 from transforms.guard import GuardSettings
 from transforms.model import MODEL_STYLES, ModelSettings
 from transforms.model_store import recorded_checksums
@@ -109,11 +109,13 @@ class PipelineConfig:
 DEFAULT_MODEL = "default"
 
 
-def settings_fingerprint(config: PipelineConfig) -> str:
+def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = None) -> str:
     """sha256 of everything that decides a translation: targets, language detection,
     splitting, routes, each model's files and decoding settings, protected spans, the
     glossary's content and the guard (not paths, threads or batch sizes, which do not
-    change the output)."""
+    change the output). `glossary`: the configured one when the caller has loaded it."""
+    if config.protect.glossary and glossary is None:
+        glossary = load_glossary(config.protect.glossary)
     models = {
         name: {
             **{
@@ -133,9 +135,7 @@ def settings_fingerprint(config: PipelineConfig) -> str:
         "models": models,
         "protect": {
             "kinds": sorted(config.protect.kinds),
-            "glossary": load_glossary(config.protect.glossary).sha256
-            if config.protect.glossary
-            else None,
+            "glossary": glossary.sha256 if glossary else None,
         },
         "guard": dataclasses.asdict(config.guard),
     }

@@ -41,10 +41,10 @@ def build_pipeline(
     with the same settings are taken from it instead of being translated again. With
     `progress_dir`, workers also report their progress there (`pipeline.progress`)."""
     models = config.model_table()
-    fingerprint = settings_fingerprint(config)
+    glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
+    fingerprint = settings_fingerprint(config, glossary)
     routes = RouteTable(config.route_table(), models)
     handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
-    glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
     smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     to_translate, reused = documents, None

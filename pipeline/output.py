@@ -20,8 +20,9 @@ from pipeline.config import ConfigError
 from transforms.write import OUTPUT_TABLES
 
 RUN_INFO = "run.json"
+REPORT_HTML = "report.html"
 # Files a run writes at the top of its output directory besides the tables.
-RUN_FILES = (RUN_INFO, "report.html")
+RUN_FILES = (RUN_INFO, REPORT_HTML)
 
 
 def new_run_id() -> str:

@@ -19,11 +19,10 @@ from typing import Any
 import duckdb
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.output import REPORT_HTML, RUN_INFO
 from transforms.records import SegmentStatus
 from transforms.write import OUTPUT_TABLES
 
-RUN_INFO = "run.json"
-REPORT_HTML = "report.html"
 STATUSES = [str(status) for status in SegmentStatus]
 COUNT_COLUMNS = ("documents", "segments", *STATUSES, "source_tokens", "target_tokens")
 

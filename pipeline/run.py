@@ -107,12 +107,13 @@ def run(argv: list[str]) -> dict:
         options = PipelineOptions([*beam_flags(config.beam_options), *argv])
     runner = resolve_runner(options)
     local = isinstance(runner, FnApiRunner)
+    workers = local_worker_count(options)
     if local:  # elsewhere each worker takes its own cores
-        config = with_thread_defaults(config, local_worker_count(options))
+        config = with_thread_defaults(config, workers)
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
     check_models(config)
-    validate_config(config, local, local_worker_count(options))
+    validate_config(config, local, workers)
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
     previous_run = output.final if config.incremental and output.holds_run() else None

@@ -15,6 +15,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from pipeline.config import PipelineConfig
+from pipeline.output import RUN_INFO
 from pipeline.report import ReportError, summarize
 from transforms.accounting import STAGE as ACCOUNTING_STAGE
 from transforms.accounting import VIOLATIONS_METRIC
@@ -121,6 +122,6 @@ def write_run_info(
     summary = run_summary(directory, info["wall_seconds"])
     # The summary is computed on the staged run; it describes the final location.
     info["summary"] = summary if "error" in summary else {**summary, "output": config.output}
-    with FileSystems.create(FileSystems.join(directory, "run.json")) as handle:
+    with FileSystems.create(FileSystems.join(directory, RUN_INFO)) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())
     return info

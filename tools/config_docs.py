@@ -184,6 +184,8 @@ COLUMNS = {
     "message": "what happened",
 }
 _METRIC_CALL = re.compile(r"Metrics\.(?:counter|distribution)\(\s*[\w.\"]+,\s*\"(\w+)\"")
+# A metric whose name other code reads is a module constant: `NAME_METRIC = "name"`.
+_METRIC_CONSTANT = re.compile(r"^\w+_METRIC = \"(\w+)\"", re.MULTILINE)
 
 
 class MissingDescription(LookupError):
@@ -250,10 +252,12 @@ def flags_block() -> str:
 
 
 def emitted_metrics() -> list[str]:
-    """Metric names the transforms declare (`Metrics.counter(namespace, "name")`)."""
+    """Metric names the transforms declare (`Metrics.counter(namespace, "name")`, or a
+    `NAME_METRIC = "name"` constant)."""
     names = set()
     for path in sorted((ROOT / "transforms").glob("*.py")):
-        names.update(_METRIC_CALL.findall(path.read_text()))
+        text = path.read_text()
+        names.update(_METRIC_CALL.findall(text), _METRIC_CONSTANT.findall(text))
     return sorted(names)
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.records import Segment
+
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 NO_LETTERS_FLAG = "no_letters"
 DOCUMENT_FALLBACK_FLAG = "lang_from_document"
@@ -26,6 +30,13 @@ class LanguageSettings:
     source_lang: str | None = None
     min_letters: int = 20
     min_confidence: float = 0.8
+
+
+def load_identifier() -> LanguageIdentifier:
+    """py3langid's identifier with its bundled model, probabilities normalized to 0–1."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def letter_count(text: str) -> int:
@@ -40,9 +51,7 @@ class DetectDocumentLanguages(beam.DoFn):
         self.fallbacks = Metrics.counter("corpus", "language_document_fallbacks")
 
     def setup(self) -> None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self._identifier = load_identifier()
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         detected = [self._detect(seg) for seg in segments]

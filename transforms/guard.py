@@ -32,7 +32,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils.shared import Shared
 
-from transforms.detect_language import LanguageSettings, letter_count
+from transforms.detect_language import LanguageSettings, letter_count, load_identifier
 from transforms.model import (
     OUTPUT_LIMIT_FLAG,
     Hypothesis,
@@ -111,9 +111,7 @@ class DegenerateOutput:
         self.language = language
         self._identifier = None
         if settings.check_language:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            self._identifier = load_identifier()
 
     def reasons(self, seg: Segment, output: str, hit_limit: bool) -> list[str]:
         settings = self.settings

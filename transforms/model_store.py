@@ -118,6 +118,7 @@ def prepare_model(path: str, cache_root: Path, copy: bool) -> str:
             _copy_files(path, staging, [*manifest["files"], MANIFEST])
             verify_model_dir(staging, manifest)
             staging.rename(destination)
+            return str(destination)  # verified above, as the staging copy
         except OSError:
             if not destination.exists():
                 raise

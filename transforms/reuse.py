@@ -55,8 +55,8 @@ class SelectDocuments(beam.DoFn):
 
     def process(self, element: tuple[tuple[str, str], dict[str, Iterable]]) -> Iterator[Any]:
         key, groups = element
+        previous = list(groups["previous"])
         for doc in groups["current"]:
-            previous = list(groups["previous"])
             wanted = content_sha256(doc.text), self.settings_sha256
             done = sorted(
                 row["target_lang"]
@@ -73,10 +73,13 @@ class SelectDocuments(beam.DoFn):
 
 def emit_reused_segments(element: tuple[tuple[str, str], dict[str, Iterable]]) -> Iterator[Segment]:
     _, groups = element
-    for encoding in groups["reuse"]:
-        rows = list(groups["segments"])
-        paragraphs = 1 + max(row["paragraph_index"] for row in rows)
-        pieces = Counter((row["target_lang"], row["paragraph_index"]) for row in rows)
+    encodings = list(groups["reuse"])
+    if not encodings:
+        return
+    rows = list(groups["segments"])
+    paragraphs = 1 + max(row["paragraph_index"] for row in rows)
+    pieces = Counter((row["target_lang"], row["paragraph_index"]) for row in rows)
+    for encoding in encodings:
         for row in rows:
             sentences = pieces[row["target_lang"], row["paragraph_index"]]
             yield segment_from_row(row, encoding, paragraphs, sentences)
