@@ -71,7 +71,7 @@ def test_one_replica_and_two_give_identical_segments(test_models):
         model = TranslationModel(settings)
         assert model.replicas == inter
         batches = [([list(seg.pieces)], ["en"]) for seg in segments(settings, TEXTS)]
-        results.append(model.translate_many(batches))
+        results.append(list(model.translate_many(batches)))
     assert results[0] == results[1]
     assert [batch[0].text for batch in results[0]] == [swapcase_reference(t) for t in TEXTS]
 
