@@ -19,6 +19,7 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from pipeline.audit import name_violations
 from pipeline.beam_options import beam_flags
 from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
 from pipeline.dataflow_job import describe_job
@@ -126,6 +127,8 @@ def run(argv: list[str]) -> dict:
         result.wait_until_finish()
     info = write_run_info(config, options, result, started, output.staging)
     if not info["accounting"]["ok"]:
+        name_violations(staged, runner, options)
+        info = write_run_info(config, options, result, started, output.staging)
         raise AccountingError(
             f"documents lost or duplicated: {info['accounting']['violations']}; the run is "
             f"left in {output.staging} (errors/ rows with stage 'accounting'), "

@@ -60,7 +60,8 @@ def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def accounting(counts: dict[str, int], errors_dir: str) -> dict[str, Any]:
-    """The documents-in = documents-out check, with the documents that break it."""
+    """The documents-in = documents-out check, with the documents that break it (once
+    `pipeline.audit` has named them; until then, the count of failed checks)."""
     violations = counts.get(VIOLATIONS_METRIC, 0)
     named = []
     if violations:
@@ -68,7 +69,12 @@ def accounting(counts: dict[str, int], errors_dir: str) -> dict[str, Any]:
             for meta in match.metadata_list:
                 with FileSystems.open(meta.path) as handle:
                     rows = pq.read_table(handle, columns=["doc_id", "stage"]).to_pylist()
-                named += [row["doc_id"] for row in rows if row["stage"] == ACCOUNTING_STAGE]
+                # The balance's own row names no document (doc_id null).
+                named += [
+                    row["doc_id"]
+                    for row in rows
+                    if row["stage"] == ACCOUNTING_STAGE and row["doc_id"] is not None
+                ]
     return {
         "documents_read": counts.get("documents_read", 0),
         "documents_written": counts.get("documents_written", 0),

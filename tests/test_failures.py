@@ -9,14 +9,18 @@ import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+import yaml
 import zstandard
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.utils.shared import Shared
 
+from pipeline.audit import name_violations
+from pipeline.config import load_config
 from tests.conftest import run_pipeline
 from tests.test_pipeline_end_to_end import table
-from transforms.accounting import account
 from transforms.model import ModelSettings, TranslationModelHandler
 from transforms.records import Segment, SegmentStatus
 from transforms.translate import TranslateBatches, TranslateSettings
@@ -165,14 +169,22 @@ def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):
     ]
 
 
-def test_accounting_names_lost_and_duplicated_documents():
-    targets = ["en", "de"]
-    ok = {"read": [None], "written": ["en", "de"], "refused": [], "incomplete": []}
-    refused = {"read": [None], "written": [], "refused": [None], "incomplete": []}
-    lost = {"read": [None], "written": ["en"], "refused": [], "incomplete": []}
-    doubled = {"read": [None], "written": ["en", "en"], "refused": [], "incomplete": []}
-    unread = {"read": [], "written": ["en", "de"], "refused": [], "incomplete": []}
-    assert account(("p", "d"), ok, targets) is None
-    assert account(("p", "d"), refused, targets) is None
-    for broken in (lost, doubled, unread):
-        assert account(("p", "d"), broken, targets)
+def test_the_audit_names_the_documents_of_a_broken_run(hostile, tmp_path):
+    """The output of a real run, with one document taken out and another written twice."""
+    out = tmp_path / "out"
+    shutil.copytree(hostile, out)
+    info = json.loads((out / "run.json").read_text())
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump({**info["config"], "output": str(out)}))
+    config = load_config(str(config_file), {})
+    for shard in (out / "documents").glob("*.parquet"):
+        documents = pq.read_table(shard)
+        kept = documents.filter(pc.invert(pc.equal(documents["doc_id"], "good.txt")))
+        doubled = kept.filter(pc.equal(kept["doc_id"], "j1"))
+        pq.write_table(pa.concat_tables([kept, doubled]), shard)
+
+    name_violations(config, "FnApiRunner", PipelineOptions([]))
+
+    named = table(out, "errors", "select doc_id, message from t where stage = 'accounting'")
+    assert sorted(row["doc_id"] for row in named) == ["good.txt", "j1"]
+    assert all("expected one document per target" in row["message"] for row in named)

@@ -1,14 +1,24 @@
 """CheckAccounting: every document read is accounted for, exactly once per target.
 
 A document read must be written once for every target language, unless it was
-refused as a whole (empty, too many paragraphs) or could not be rebuilt
-(segments missing): then it is in errors/ instead. Anything else (a document
-lost or written twice) becomes an `accounting` error row and a counter, which
-makes the run fail.
+refused as a whole (empty, too many paragraphs: one refusal stands for every
+target) or could not be rebuilt for a target (segments missing: an
+IncompleteDocument error for that target).
+
+The check streams, so that it holds nothing per document: each outcome expected (a
+document read, once per target) adds the 128-bit hash of (file, document, target) to
+a balance, and each outcome found (written, incomplete, refused) subtracts it; one
+global sum must come to zero, which a document lost or written twice breaks (short
+of a 2^-128 chance). A join by document would name the culprits directly, but on the
+local runner it holds every document's key until the end of the run. A balance that
+is off becomes an `accounting` error row and a counter, which makes the run fail;
+the failed run then names the documents with `NameViolations`, that join, run over
+the input and the written output (`pipeline.audit`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
@@ -18,8 +28,83 @@ from transforms.records import ErrorRecord, SourceDocument, TranslatedDocument
 
 STAGE = "accounting"
 VIOLATIONS_METRIC = "accounting_violations"  # run_info fails the run on it
+BALANCE_MODULUS = 1 << 128
 
 DocumentKey = tuple[str, str]
+Balance = tuple[int, int, int]  # hash sum modulo 2^128, outcomes expected, outcomes found
+
+
+def outcome_hash(source_path: str, doc_id: str | None, target: str | None) -> int:
+    digest = hashlib.blake2b(repr((source_path, doc_id, target)).encode(), digest_size=16)
+    return int.from_bytes(digest.digest(), "little")
+
+
+def add_balances(balances: Iterable[Balance]) -> Balance:
+    total, expected, found = 0, 0, 0
+    for balance_sum, balance_expected, balance_found in balances:
+        total = (total + balance_sum) % BALANCE_MODULUS
+        expected += balance_expected
+        found += balance_found
+    return total, expected, found
+
+
+class CheckBalance(beam.DoFn):
+    def __init__(self) -> None:
+        self.violations = Metrics.counter("corpus", VIOLATIONS_METRIC)
+
+    def process(self, balance: Balance) -> Iterator[ErrorRecord]:
+        total, expected, found = balance
+        if total == 0 and expected == found:
+            return
+        self.violations.inc()
+        message = (
+            f"{expected} outcomes expected (documents read x targets), {found} found "
+            "(written, incomplete, refused): documents lost or written twice"
+        )
+        yield ErrorRecord("", None, STAGE, "AccountingViolation", message)
+
+
+class CheckAccounting(beam.PTransform):
+    """{read, written, refused, incomplete} PCollections → an accounting error record
+    when they do not balance."""
+
+    def __init__(self, targets: list[str]) -> None:
+        super().__init__()
+        self.targets = targets
+
+    def expand(self, parts: dict[str, beam.PCollection]) -> beam.PCollection:
+        targets = self.targets
+
+        def expected(doc: SourceDocument) -> Balance:
+            hashes = (outcome_hash(doc.source_path, doc.doc_id, t) for t in targets)
+            return sum(hashes) % BALANCE_MODULUS, len(targets), 0
+
+        def written(doc: TranslatedDocument) -> Balance:
+            return -outcome_hash(doc.source_path, doc.doc_id, doc.target_lang), 0, 1
+
+        def refused(error: ErrorRecord) -> Balance:
+            hashes = (outcome_hash(error.source_path, error.doc_id, t) for t in targets)
+            return -sum(hashes) % BALANCE_MODULUS, 0, len(targets)
+
+        def incomplete(error: ErrorRecord) -> Balance:
+            return -outcome_hash(error.source_path, error.doc_id, error.target_lang), 0, 1
+
+        contributions = {"read": expected, "written": written}
+        contributions |= {"refused": refused, "incomplete": incomplete}
+        # Summed where each part is produced (combiner lifting): one value per bundle
+        # leaves the stage, not one per document.
+        sums = [
+            parts[name]
+            | f"Balance{name.title()}" >> beam.Map(contribution)
+            | f"Sum{name.title()}" >> beam.CombineGlobally(add_balances)
+            for name, contribution in contributions.items()
+        ]
+        return (
+            sums
+            | "AllSums" >> beam.Flatten()
+            | "Sum" >> beam.CombineGlobally(add_balances)
+            | "Check" >> beam.ParDo(CheckBalance())
+        )
 
 
 def account(key: DocumentKey, groups: dict[str, Iterable], targets: list[str]) -> str | None:
@@ -44,47 +129,28 @@ def account(key: DocumentKey, groups: dict[str, Iterable], targets: list[str]) -
     )
 
 
-class CheckDocument(beam.DoFn):
+class NameDocument(beam.DoFn):
     def __init__(self, targets: list[str]) -> None:
         self.targets = targets
-        self.violations = Metrics.counter("corpus", VIOLATIONS_METRIC)
 
     def process(self, element: tuple[DocumentKey, dict[str, Iterable]]) -> Iterator[ErrorRecord]:
         key, groups = element
         problem = account(key, groups, self.targets)
         if problem:
-            self.violations.inc()
             yield ErrorRecord(key[0], key[1], STAGE, "AccountingViolation", problem)
 
 
-class CheckAccounting(beam.PTransform):
-    """{read, written, refused, incomplete} PCollections → accounting error records."""
+class NameViolations(beam.PTransform):
+    """{read, written, refused, incomplete} PCollections of ((file, document id), value)
+    pairs, written ones valued by target → an error record per document that breaks
+    the invariant. A join by document: it holds every key, so only a run whose balance
+    was off pays for it."""
 
     def __init__(self, targets: list[str]) -> None:
         super().__init__()
         self.targets = targets
 
-    def expand(self, parts: dict[str, beam.PCollection]) -> beam.PCollection:
-        keyed = {
-            "read": parts["read"] | "KeyRead" >> beam.Map(_read_key),
-            "written": parts["written"] | "KeyWritten" >> beam.Map(_written_key),
-            "refused": parts["refused"] | "KeyRefused" >> beam.Map(_error_key),
-            "incomplete": parts["incomplete"] | "KeyIncomplete" >> beam.Map(_error_key),
-        }
+    def expand(self, keyed: dict[str, beam.PCollection]) -> beam.PCollection:
         return (
-            keyed
-            | "Join" >> beam.CoGroupByKey()
-            | "Check" >> beam.ParDo(CheckDocument(self.targets))
+            keyed | "Join" >> beam.CoGroupByKey() | "Name" >> beam.ParDo(NameDocument(self.targets))
         )
-
-
-def _read_key(doc: SourceDocument) -> tuple[DocumentKey, None]:
-    return (doc.source_path, doc.doc_id), None
-
-
-def _written_key(doc: TranslatedDocument) -> tuple[DocumentKey, str]:
-    return (doc.source_path, doc.doc_id), doc.target_lang
-
-
-def _error_key(error: ErrorRecord) -> tuple[DocumentKey, None]:
-    return (error.source_path, error.doc_id), None

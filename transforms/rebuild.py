@@ -30,6 +30,7 @@ from transforms.records import (
 )
 
 STAGE = "rebuild"
+INCOMPLETE_ERROR = "IncompleteDocument"
 SEGMENTS_TAG = "segments"
 INCOMPLETE_TAG = "incomplete"
 DOCUMENTS_TAG = "documents"
@@ -169,8 +170,9 @@ class AssembleDocuments(beam.DoFn):
                     first.source_path,
                     first.doc_id,
                     STAGE,
-                    "IncompleteDocument",
+                    INCOMPLETE_ERROR,
                     f"target {first.target_lang}: {problem}",
+                    target_lang=first.target_lang,
                 ),
             )
             return
@@ -191,6 +193,7 @@ class AssembleDocuments(beam.DoFn):
                         seg.error,
                         seg.paragraph_index,
                         seg.sentence_index,
+                        seg.target_lang,
                     ),
                 )
 

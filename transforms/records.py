@@ -140,6 +140,7 @@ class ErrorRecord:
     message: str
     paragraph_index: int | None = None
     sentence_index: int | None = None
+    target_lang: str | None = None  # None: the error concerns every target
 
 
 def in_global_window(value: object) -> WindowedValue:

@@ -60,6 +60,7 @@ error_schema = pa.schema(
     [
         ("source_path", pa.string()),
         ("doc_id", pa.string()),
+        ("target_lang", pa.string()),
         ("stage", pa.string()),
         ("error_type", pa.string()),
         ("message", pa.string()),

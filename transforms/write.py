@@ -15,11 +15,11 @@ ROW_GROUP_BYTES = 8 << 20
 
 
 class WriteTable(beam.PTransform):
-    """Records → Parquet shards `<output>/<table>/part-SSSSS-of-NNNNN.parquet`."""
+    """Records → Parquet shards `<output>/<table>/<shard>-SSSSS-of-NNNNN.parquet`."""
 
-    def __init__(self, output: str, table: str, schema: pa.Schema) -> None:
+    def __init__(self, output: str, table: str, schema: pa.Schema, shard: str = "part") -> None:
         super().__init__()
-        self.prefix = FileSystems.join(output, table, "part")
+        self.prefix = FileSystems.join(output, table, shard)
         self.schema = schema
 
     def expand(self, records: beam.PCollection) -> beam.pvalue.PDone:
