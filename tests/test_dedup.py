@@ -93,6 +93,16 @@ def test_memo_answers_waits_and_forgets_the_least_recently_used():
     assert list(memo.settle(other, done(other))) == []
     assert memo.known(seg("ja", "e")) is None  # evicted: capacity 1
 
+    memo = TranslationMemo(capacity=4)  # generations of 2
+    for text in ("a", "b"):
+        memo.follows(seg(text, "x"))
+        list(memo.settle(seg(text, "x"), done(seg(text, "x"))))
+    assert memo.known(seg("a", "y")) == done(seg("a", "y"))  # a hit: into the newer one
+    memo.follows(seg("c", "x"))
+    list(memo.settle(seg("c", "x"), done(seg("c", "x"))))  # the generation with b goes
+    assert memo.known(seg("b", "y")) is None
+    assert memo.known(seg("a", "z")) == done(seg("a", "z"))
+
 
 def config_without_dedup(tmp_path: Path) -> Path:
     config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())

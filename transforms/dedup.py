@@ -14,7 +14,7 @@ corpus: a global GroupByKey by text would hold the whole corpus in a shuffle. It
 two generations of half the capacity and drops the older one whole when the newer is
 full (a hit moves an entry to the newer): entries die together, so the allocator can
 give their memory back, where an LRU evicting one entry per insert leaves long-lived
-entries scattered among short-lived objects (measured: bench/README.md, memory).
+entries scattered among short-lived objects.
 Repeats are caught within a worker; workers do not share their memos.
 """
 
