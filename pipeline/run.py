@@ -34,6 +34,8 @@ from pipeline.validate import validate_config
 from transforms.model import ModelSettings
 from transforms.model_store import is_local
 
+LOG = logging.getLogger(__name__)
+
 REFUSED_RUNNERS = {
     "DaskRunner": "Beam 2.77's Dask runner drops outputs emitted in finish_bundle and computes "
     "only the last leaf of the graph: it would lose translations. Use the DirectRunner, "
@@ -127,8 +129,11 @@ def run(argv: list[str]) -> dict:
         result.wait_until_finish()
     info = write_run_info(config, options, result, started, output.staging)
     if not info["accounting"]["ok"]:
-        name_violations(staged, runner, options)
-        info = write_run_info(config, options, result, started, output.staging)
+        try:
+            name_violations(staged, runner, options)
+            info = write_run_info(config, options, result, started, output.staging)
+        except Exception:  # noqa: BLE001 - the run fails as an accounting failure all the same
+            LOG.exception("could not name the documents behind the accounting violation")
         raise AccountingError(
             f"documents lost or duplicated: {info['accounting']['violations']}; the run is "
             f"left in {output.staging} (errors/ rows with stage 'accounting'), "
