@@ -99,7 +99,8 @@ def summarize(output: str, wall_seconds: float | None) -> dict[str, Any]:
         ),
         "errors": rows(
             con,
-            "select stage, error_type, count(*) as count from errors group by all order by 3 desc",
+            """select stage, error_type, count(*) as count from errors group by all
+            order by 3 desc, 1, 2""",
         ),
         "files": {
             table: len(FileSystems.match([table_glob(output, table)])[0].metadata_list)
