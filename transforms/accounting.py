@@ -75,16 +75,18 @@ class CheckAccounting(beam.PTransform):
     def expand(self, parts: dict[str, beam.PCollection]) -> beam.PCollection:
         targets = self.targets
 
+        def every_target(source_path: str, doc_id: str | None) -> int:
+            hashes = (outcome_hash(source_path, doc_id, t) for t in targets)
+            return sum(hashes) % BALANCE_MODULUS
+
         def expected(doc: SourceDocument) -> Balance:
-            hashes = (outcome_hash(doc.source_path, doc.doc_id, t) for t in targets)
-            return sum(hashes) % BALANCE_MODULUS, len(targets), 0
+            return every_target(doc.source_path, doc.doc_id), len(targets), 0
 
         def written(doc: TranslatedDocument) -> Balance:
             return -outcome_hash(doc.source_path, doc.doc_id, doc.target_lang), 0, 1
 
         def refused(error: ErrorRecord) -> Balance:
-            hashes = (outcome_hash(error.source_path, error.doc_id, t) for t in targets)
-            return -sum(hashes) % BALANCE_MODULUS, 0, len(targets)
+            return -every_target(error.source_path, error.doc_id), 0, len(targets)
 
         def incomplete(error: ErrorRecord) -> Balance:
             return -outcome_hash(error.source_path, error.doc_id, error.target_lang), 0, 1
