@@ -121,7 +121,7 @@ def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = Non
             **{
                 k: v
                 for k, v in dataclasses.asdict(model).items()
-                if k not in ("path", "inter_threads", "intra_threads")
+                if k not in ("path", "inter_threads", "intra_threads", "max_batch_size")
             },
             "files": recorded_checksums(model.path),
         }

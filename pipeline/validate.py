@@ -38,6 +38,7 @@ MINIMUMS = {
     "decoding_length_slack": 0,
     "inter_threads": 0,
     "intra_threads": 0,
+    "max_batch_size": 0,
     "batch_token_budget": 1,
     "dedup_entries": 1,
     "max_pending_tokens": 1,

@@ -1,6 +1,7 @@
 """Batching: with several model replicas (`inter_threads`) full buckets are translated
 together, a batch that raises fails only its own segment, and results do not depend on
-the number of replicas; over `max_pending_tokens` the bucket with the oldest segment goes."""
+the number of replicas or on splitting a bucket into smaller batches; over
+`max_pending_tokens` the bucket with the oldest segment goes."""
 
 from __future__ import annotations
 
@@ -91,3 +92,27 @@ def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
     assert outputs == [[], [], translated, []]
     rest = [outcome(value.value) for value in fn.finish_bundle()]
     assert rest == [(t, "translated", swapcase_reference(t)) for t in ("Gut.", "Nein.")]
+
+
+def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):
+    texts = ["Gut.", "Ja!!", "Wie?", "Neu.", "Alt.", "Rot.", "Tag."]
+    results = []
+    for max_batch_size in (0, 2):
+        settings = ModelSettings(
+            path=str(test_models["swapcase"]),
+            inter_threads=2,
+            intra_threads=1,
+            max_batch_size=max_batch_size,
+        )
+        pieces = [list(seg.pieces) for seg in segments(settings, texts)]
+        assert len({len(p) for p in pieces}) == 1  # one bucket: equal lengths
+        (result,) = TranslationModel(settings).translate_many([(pieces, ["en"] * len(texts))])
+        results.append(result)
+    assert results[0] == results[1]  # texts and scores: batches of 2 change nothing
+    assert [hyp.text for hyp in results[1]] == [swapcase_reference(t) for t in texts]
+
+
+def test_batches_of_128_segments_on_cpu_the_whole_bucket_on_gpu():
+    assert ModelSettings(path="m").resolved_max_batch_size() == 128
+    assert ModelSettings(path="m", device="cuda").resolved_max_batch_size() == 0
+    assert ModelSettings(path="m", max_batch_size=32).resolved_max_batch_size() == 32

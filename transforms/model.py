@@ -43,6 +43,7 @@ class ModelSettings:
     min_decoding_ratio: float = 0.0
     inter_threads: int = 0  # 0: from the cores (resolved_threads)
     intra_threads: int = 0
+    max_batch_size: int = 0  # segments per CTranslate2 batch; 0: resolved_max_batch_size
     source_spm: str = "source.spm"
     target_spm: str = "target.spm"
     # "pair": one source and target language (OPUS-MT). "nllb"/"m2m": multilingual, with
@@ -82,6 +83,19 @@ class ModelSettings:
         cores = max(1, len(os.sched_getaffinity(0)) // workers)
         inter = self.inter_threads or (cores if self.device == "cpu" else 1)
         return inter, self.intra_threads or max(1, cores // inter)
+
+    def resolved_max_batch_size(self) -> int:
+        """Segments per batch CTranslate2 decodes at once (a bucket is split into batches of
+        this size, which all replicas share); 0 = the whole bucket.
+
+        On CPU 128: a bucket of short segments (8192 tokens of 4-token segments is 2048
+        of them) decoded at once needs memory in proportion (batch × vocabulary logits
+        at every step: +1.8 GB measured with a 32k vocabulary) and was 1.2–1.4x slower
+        than batches of 128 (bench/README.md). On GPU the whole bucket.
+        """
+        if self.max_batch_size:
+            return self.max_batch_size
+        return 128 if self.device == "cpu" else 0
 
     def resolved_compute_type(self) -> str:
         if self.compute_type != "default":
@@ -229,6 +243,7 @@ class TranslationModel:
             max_decoding_length=limit,
             min_decoding_length=settings.min_decoding_length(longest),
             return_scores=True,
+            max_batch_size=settings.resolved_max_batch_size(),
             asynchronous=True,
             **{"beam_size": settings.beam_size, **decoding},
         )
