@@ -49,7 +49,7 @@ class SourceDocument:
     source_lang_hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One translatable unit: a paragraph, or a sentence of an over-long paragraph.
 

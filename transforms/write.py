@@ -10,8 +10,9 @@ from transforms.schemas import document_schema, error_schema, segment_schema, to
 
 OUTPUT_TABLES = {"segments": segment_schema, "documents": document_schema, "errors": error_schema}
 # Rows are buffered until a row group is this large: Beam's default (64 MiB per table)
-# would grow the memory of a run with the corpus up to that size.
-ROW_GROUP_BYTES = 8 << 20
+# would grow the memory of a run with the corpus up to that size. 4 MiB (about 15k short
+# segments) peaked 23 MB lower than 8 MiB at 200k paragraphs (bench/README.md item 4).
+ROW_GROUP_BYTES = 4 << 20
 
 
 class WriteTable(beam.PTransform):
