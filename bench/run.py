@@ -28,6 +28,7 @@ from bench.measure import measure
 from bench.report import machine_info, write_results
 
 RESULTS = Path("bench/results")
+BATCH_SIZES = (0, 64, 128, 256)  # 0: a whole length group in one batch
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,11 @@ class Bench:
         return result
 
     def translated_segments(self, name: str) -> Path:
-        """The source text of every segment the pipeline translated: the others' input."""
+        """The source text of every segment the pipeline run `name` translated."""
         rows = pq.read_table(
             self.out / "runs" / name / "segments", columns=["source_text", "status"]
         ).to_pylist()
-        path = self.out / "corpus" / "segments.jsonl"
+        path = self.out / "corpus" / f"segments-{name}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for row in rows:
                 if row["status"] == "translated":
@@ -192,6 +193,7 @@ class Bench:
             ("_short", (s.short_paragraphs, s.short_paragraphs), True),
         ):
             systems |= self.dedup_and_workers(suffix, *count, short=short)
+        systems |= self.batch_sizes(raw)
         identical = {
             f"dedup{suffix}": self.segment_rows(f"dedup{suffix}_on")
             == self.segment_rows(f"dedup{suffix}_off")
@@ -213,9 +215,14 @@ class Bench:
             ratios[f"dedup_speedup{suffix}"] = seconds(f"dedup{suffix}_off") / seconds(
                 f"dedup{suffix}_on"
             )
-            ratios[f"two_workers_speedup{suffix}"] = seconds(
-                f"workers{suffix}_1_intra_1"
-            ) / seconds(f"workers{suffix}_2_intra_1")
+            two = seconds(f"workers{suffix}_2_processes")
+            ratios[f"two_workers_speedup{suffix}"] = seconds(f"workers{suffix}_1_process") / two
+            ratios[f"two_workers_over_in_process{suffix}"] = (
+                seconds(f"workers{suffix}_in_process") / two
+            )
+        whole = seconds("batch_size_whole_group")
+        for size in BATCH_SIZES[1:]:
+            ratios[f"batch_size_{size}_speedup"] = whole / seconds(f"batch_size_{size}")
         return {
             "settings": asdict(s),
             "corpus": {"paragraphs": paragraph_count, "translated_segments": translated},
@@ -227,8 +234,8 @@ class Bench:
     def dedup_and_workers(
         self, suffix: str, dedup_count: int, worker_count: int, short: bool
     ) -> dict[str, dict[str, Any]]:
-        """Dedup on and off on a half-repeated corpus; 1 and 2 worker processes with one
-        thread each on a corpus in `worker_files` files."""
+        """Dedup on and off on a half-repeated corpus; 1 and 2 worker processes (and the
+        runner's own thread) with one thread each on a corpus in `worker_files` files."""
         repeated, _ = self.corpus(
             f"half_repeated{suffix}", dedup_count, repeat_fraction=0.5, short=short
         )
@@ -243,11 +250,34 @@ class Bench:
         files = self.settings.worker_files
         corpus, _ = self.corpus(f"workers{suffix}", worker_count, files=files, short=short)
         single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
-        parallel = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
-        for workers, flags in ((1, single), (2, single + parallel)):
-            name = f"workers{suffix}_{workers}_intra_1"
+        # The target compares worker processes (multi_processing, 1 vs 2); the in-process
+        # run (the runner's own thread, no worker process to start) is measured beside them.
+        for name, workers in (("in_process", 0), ("1_process", 1), ("2_processes", 2)):
+            processes = (
+                "--direct_running_mode=multi_processing",
+                f"--direct_num_workers={workers}",
+            )
+            flags = single + (processes if workers else ())
+            name = f"workers{suffix}_{name}"
             systems[name] = self.pipeline(name, corpus, self.config("default"), *flags)
         return systems
+
+    def batch_sizes(self, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        """Raw CTranslate2 over the short corpus's segments (length groups of ~170), one
+        replica per core, each group decoded whole or in batches of at most N segments:
+        what `model.max_batch_size` is chosen from."""
+        segments = str(self.translated_segments("dedup_short_off"))
+        threads = self.settings.threads
+        return {
+            f"batch_size_{size or 'whole_group'}": self.system(
+                "raw_ctranslate2",
+                f"batch_size_{size or 'whole_group'}",
+                raw
+                | {"segments": segments, "inter_threads": threads, "intra_threads": 1}
+                | {"max_batch_size": size},
+            )
+            for size in BATCH_SIZES
+        }
 
     def segment_rows(self, name: str) -> list[dict[str, Any]]:
         table = pq.read_table(self.out / "runs" / name / "segments")
