@@ -116,22 +116,3 @@ def test_batches_of_128_segments_on_cpu_the_whole_bucket_on_gpu():
     assert ModelSettings(path="m").resolved_max_batch_size() == 128
     assert ModelSettings(path="m", device="cuda").resolved_max_batch_size() == 0
     assert ModelSettings(path="m", max_batch_size=32).resolved_max_batch_size() == 32
-
-
-def test_a_bucket_of_one_batch_of_max_batch_size_segments_is_translated(test_models):
-    settings = ModelSettings(
-        path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1, max_batch_size=2
-    )
-    handlers = {"default": TranslationModelHandler(settings)}
-    fn = TranslateBatches(handlers, Shared(), TranslateSettings(batch_token_budget=10**6))
-    fn.setup()
-    fn.start_bundle()
-    texts = ["Ja.", "Nein.", "Je.", "Gut.", "Du."]
-    inputs = segments(settings, texts)
-    assert [seg.source_tokens for seg in inputs] == [3, 5, 3, 4, 3]
-    outputs = [[outcome(out) for out in fn.process(seg)] for seg in inputs]
-    # "Je." is the second segment of 3 tokens: one batch of 2, so that bucket goes.
-    translated = [(t, "translated", swapcase_reference(t)) for t in ("Ja.", "Je.")]
-    assert outputs == [[], [], translated, [], []]
-    rest = [outcome(value.value) for value in fn.finish_bundle()]
-    assert rest == [(t, "translated", swapcase_reference(t)) for t in ("Du.", "Gut.", "Nein.")]

@@ -1,9 +1,7 @@
 """TranslateSegments: batched CTranslate2 inference over segments of equal token length.
 
 Segments are bucketed by (model, source token count) and a bucket is translated
-when it holds `batch_token_budget` tokens or one batch of the model's
-`max_batch_size` segments (a larger bucket would only wait longer: the model decodes
-it in batches of that size anyway), at the end of the bundle, or when the
+when it holds `batch_token_budget` tokens, at the end of the bundle, or when the
 buckets together hold over `max_pending_tokens`: then the bucket holding the oldest
 segment goes, so that no document waits long for a rare length (documents are
 rebuilt as soon as their last segment is translated) and memory stays flat. Equal
@@ -81,10 +79,6 @@ class TranslateBatches(beam.DoFn):
             name: self.shared.acquire(handler.load_model, tag=handler.share_key())
             for name, handler in self.handlers.items()
         }
-        # A bucket of this many segments is full (0: only the token budget fills it).
-        self._batch_sizes = {
-            name: model.settings.resolved_max_batch_size() for name, model in self._models.items()
-        }
         entries = self.settings.memo_entries()
         self._memo = TranslationMemo(entries) if entries else None
 
@@ -112,9 +106,7 @@ class TranslateBatches(beam.DoFn):
         bucket = self._buckets.setdefault(key, [])
         bucket.append(seg)
         self._pending_tokens += _tokens(key)
-        if len(bucket) * _tokens(key) >= self.settings.batch_token_budget or (
-            len(bucket) == self._batch_sizes[key[0]]
-        ):
+        if len(bucket) * _tokens(key) >= self.settings.batch_token_budget:
             yield from self._queue(key)
         while self._pending_tokens > self.settings.max_pending_tokens:
             yield from self._queue(next(iter(self._buckets)))
