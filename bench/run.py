@@ -267,17 +267,13 @@ class Bench:
         replica per core, each group decoded whole or in batches of at most N segments:
         what `model.max_batch_size` is chosen from."""
         segments = str(self.translated_segments("dedup_short_off"))
-        threads = self.settings.threads
-        return {
-            f"batch_size_{size or 'whole_group'}": self.system(
-                "raw_ctranslate2",
-                f"batch_size_{size or 'whole_group'}",
-                raw
-                | {"segments": segments, "inter_threads": threads, "intra_threads": 1}
-                | {"max_batch_size": size},
-            )
-            for size in BATCH_SIZES
-        }
+        args = raw | {"segments": segments, "inter_threads": self.settings.threads}
+        systems = {}
+        for size in BATCH_SIZES:
+            name = f"batch_size_{size or 'whole_group'}"
+            sized = args | {"intra_threads": 1, "max_batch_size": size}
+            systems[name] = self.system("raw_ctranslate2", name, sized)
+        return systems
 
     def segment_rows(self, name: str) -> list[dict[str, Any]]:
         table = pq.read_table(self.out / "runs" / name / "segments")

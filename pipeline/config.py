@@ -19,7 +19,7 @@ import yaml
 from transforms.detect_language import LanguageSettings
 from transforms.glossary import Glossary, GlossaryError, load_glossary
 from transforms.guard import GuardSettings
-from transforms.model import MODEL_STYLES, ModelSettings
+from transforms.model import EXECUTION_SETTINGS, MODEL_STYLES, ModelSettings
 from transforms.model_store import recorded_checksums
 from transforms.protect import ProtectSettings
 from transforms.read import ReadSettings
@@ -118,11 +118,7 @@ def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = Non
         glossary = load_glossary(config.protect.glossary)
     models = {
         name: {
-            **{
-                k: v
-                for k, v in dataclasses.asdict(model).items()
-                if k not in ("path", "inter_threads", "intra_threads", "max_batch_size")
-            },
+            **{k: v for k, v in dataclasses.asdict(model).items() if k not in EXECUTION_SETTINGS},
             "files": recorded_checksums(model.path),
         }
         for name, model in config.model_table().items()

@@ -28,6 +28,11 @@ MODEL_STYLES = ("pair", "nllb", "m2m")
 EOS = "</s>"
 
 
+# Where and how fast a model runs, not what it outputs: left out of the settings
+# fingerprint (pipeline.config), so changing one does not invalidate a previous run.
+EXECUTION_SETTINGS = ("path", "inter_threads", "intra_threads", "max_batch_size")
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     path: str
