@@ -1,6 +1,6 @@
-"""Batching: with several model replicas (`inter_threads`) full buckets are translated
-together, a batch that raises fails only its own segment, and results do not depend on
-the number of replicas or on splitting a bucket into smaller batches; over
+"""Batching: with several model replicas (`inter_threads`) buckets are translated while
+more are queued, a batch that raises fails only its own segment, and results do not
+depend on the number of replicas or on splitting a bucket into smaller batches; over
 `max_pending_tokens` the bucket with the oldest segment goes."""
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def test_one_replica_and_two_give_identical_segments(test_models):
         )
         model = TranslationModel(settings)
         assert model.replicas == inter
-        batches = [([list(seg.pieces)], ["en"]) for seg in segments(settings, TEXTS)]
-        results.append(list(model.translate_many(batches)))
+        queued = [model.submit([list(seg.pieces)], ["en"]) for seg in segments(settings, TEXTS)]
+        results.append([pending.result() for pending in queued])
     assert results[0] == results[1]
     assert [batch[0].text for batch in results[0]] == [swapcase_reference(t) for t in TEXTS]
 
@@ -84,14 +84,17 @@ def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
     fn = TranslateBatches(handlers, Shared(), translate)
     fn.setup()
     fn.start_bundle()
-    inputs = segments(settings, ["Ja.", "Nein.", "Ja!", "Gut."])
-    assert [seg.source_tokens for seg in inputs] == [3, 5, 3, 4]
-    outputs = [[outcome(out) for out in fn.process(seg)] for seg in inputs]
-    # "Ja!" brings 11 tokens in buckets: the bucket of "Ja." (the oldest) goes, "Ja!" with it.
-    translated = [(t, "translated", swapcase_reference(t)) for t in ("Ja.", "Ja!")]
-    assert outputs == [[], [], translated, []]
-    rest = [outcome(value.value) for value in fn.finish_bundle()]
-    assert rest == [(t, "translated", swapcase_reference(t)) for t in ("Gut.", "Nein.")]
+    texts = ["Nein.", "Ja.", "Gut.", "Nein!"]
+    inputs = segments(settings, texts)
+    assert [seg.source_tokens for seg in inputs] == [5, 3, 4, 5]
+    # "Gut." brings 12 tokens in buckets: the bucket of "Nein." (the oldest) goes; then
+    # "Nein!" brings 12 again, and "Ja." goes. Buckets are collected in the order they
+    # went, whether during `process` or at the end; the rest at the end, by length.
+    outputs = [outcome(out) for seg in inputs for out in fn.process(seg)]
+    outputs += [outcome(value.value) for value in fn.finish_bundle()]
+    order = ["Nein.", "Ja.", "Gut.", "Nein!"]
+    assert outputs == [(t, "translated", swapcase_reference(t)) for t in order]
+    assert order != sorted(texts, key=len)  # what the end of the bundle alone gives
 
 
 def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):
@@ -106,8 +109,7 @@ def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):
         )
         pieces = [list(seg.pieces) for seg in segments(settings, texts)]
         assert len({len(p) for p in pieces}) == 1  # one bucket: equal lengths
-        (result,) = TranslationModel(settings).translate_many([(pieces, ["en"] * len(texts))])
-        results.append(result)
+        results.append(TranslationModel(settings).translate(pieces, ["en"] * len(texts)))
     assert results[0] == results[1]  # texts and scores: batches of 2 change nothing
     assert [hyp.text for hyp in results[1]] == [swapcase_reference(t) for t in texts]
 
@@ -116,3 +118,21 @@ def test_batches_of_128_segments_on_cpu_the_whole_bucket_on_gpu():
     assert ModelSettings(path="m").resolved_max_batch_size() == 128
     assert ModelSettings(path="m", device="cuda").resolved_max_batch_size() == 0
     assert ModelSettings(path="m", max_batch_size=32).resolved_max_batch_size() == 32
+
+
+def test_a_full_bucket_is_queued_and_collected_once_two_per_replica_are_in_flight(test_models):
+    settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
+    fn = TranslateBatches(
+        {"default": TranslationModelHandler(settings)},
+        Shared(),
+        TranslateSettings(batch_token_budget=1),  # every segment a full bucket
+    )
+    fn.setup()
+    fn.start_bundle()
+    inputs = segments(settings, TEXTS)
+    # Each call queues its segment and returns without waiting for it; the next finds
+    # more than 2 tokens (two buckets of 1 for the one replica) in flight and collects it.
+    outputs = [[outcome(out) for out in fn.process(seg)] for seg in inputs]
+    outputs.append([outcome(value.value) for value in fn.finish_bundle()])
+    translated = [[(t, "translated", swapcase_reference(t))] for t in TEXTS]
+    assert outputs == [[], *translated]

@@ -2,7 +2,7 @@
 
 Like Beam's `ModelHandler`: `TranslationModelHandler.load_model()` is called once
 per worker process (from a DoFn's `setup()`, never at import: CTranslate2 is not
-fork-safe), and `TranslationModel.translate_many()` runs batches, one per model replica.
+fork-safe), and `TranslationModel.submit()` queues a batch for the model's replicas.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -207,59 +206,63 @@ class TranslationModel:
         `decoding` overrides `translate_batch` options (the guard's retry: beam_size,
         repetition_penalty, no_repeat_ngram_size).
         """
-        (result,) = self.translate_many([(batch, target_langs)], **decoding)
+        result = self.submit(batch, target_langs, **decoding).result()
         if isinstance(result, Exception):
             raise result
         return result
 
-    def translate_many(
-        self, batches: list[tuple[list[list[str]], list[str]]], **decoding: Any
-    ) -> Iterator[list[Hypothesis] | Exception]:
-        """Translate several (batch, target languages) at once, each batch on one of the
-        translator's replicas, so that on CPU every core works on a batch of its own.
-        Results come in order as each is collected, so a caller can pass the first on
-        while the replicas work on the rest. A batch that raises gives its exception in
-        its place."""
-        submitted = []
-        for batch, target_langs in batches:
-            prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
-            longest = max(len(tokens) for tokens in batch)
-            limit = self.settings.decoding_limit(longest)
-            try:
-                pending = self._submit(batch, prefixes, longest, limit, decoding)
-            except Exception as exc:  # noqa: BLE001 - reported in the batch's place
-                pending = exc
-            submitted.append((pending, prefixes, limit))
-        return (self._collect(*each) for each in submitted)
+    def submit(
+        self, batch: list[list[str]], target_langs: list[str], **decoding: Any
+    ) -> PendingBatch:
+        """Queue a batch for the translator's replicas and return at once: the caller
+        reads on while they work. Replicas take queued batches (split into
+        `max_batch_size` sub-batches) in order, so that on CPU every core works on a
+        batch of its own."""
+        prefixes = [self.tokenizer.target_prefix(lang) for lang in target_langs]
+        longest = max(len(tokens) for tokens in batch)
+        limit = self.settings.decoding_limit(longest)
+        try:
+            futures = self.translator.translate_batch(
+                batch,
+                target_prefix=prefixes if any(prefixes) else None,
+                max_input_length=0,  # our segmenter keeps sources within max_input_tokens
+                max_decoding_length=limit,
+                min_decoding_length=self.settings.min_decoding_length(longest),
+                return_scores=True,
+                max_batch_size=self.settings.resolved_max_batch_size(),
+                asynchronous=True,
+                **{"beam_size": self.settings.beam_size, **decoding},
+            )
+        except Exception as exc:  # noqa: BLE001 - reported in the batch's place
+            futures = exc
+        return PendingBatch(futures, prefixes, limit, self.tokenizer)
 
-    def _submit(
-        self,
-        batch: list[list[str]],
-        prefixes: list[list[str]],
-        longest: int,
-        limit: int,
-        decoding: dict,
-    ) -> list:
-        settings = self.settings
-        return self.translator.translate_batch(
-            batch,
-            target_prefix=prefixes if any(prefixes) else None,
-            max_input_length=0,  # our segmenter keeps sources within max_input_tokens
-            max_decoding_length=limit,
-            min_decoding_length=settings.min_decoding_length(longest),
-            return_scores=True,
-            max_batch_size=settings.resolved_max_batch_size(),
-            asynchronous=True,
-            **{"beam_size": settings.beam_size, **decoding},
-        )
 
-    def _collect(
-        self, pending: list | Exception, prefixes: list[list[str]], limit: int
-    ) -> list[Hypothesis] | Exception:
-        if isinstance(pending, Exception):
-            return pending
+@dataclass
+class PendingBatch:
+    """A batch the translator's replicas work on: `done()` asks, `result()` waits."""
+
+    futures: list | Exception
+    prefixes: list[list[str]]
+    limit: int
+    tokenizer: ModelTokenizer
+    finished: int = 0  # segments known to be done, from the first
+
+    def done(self) -> bool:
+        if isinstance(self.futures, Exception):
+            return True
+        # Sub-batches finish about in the order queued: asked often, each future is
+        # asked until it is done, then never again.
+        while self.finished < len(self.futures) and self.futures[self.finished].done():
+            self.finished += 1
+        return self.finished == len(self.futures)
+
+    def result(self) -> list[Hypothesis] | Exception:
+        """The batch's hypotheses, or the exception it raised."""
+        if isinstance(self.futures, Exception):
+            return self.futures
         hypotheses = []
-        for future, prefix in zip(pending, prefixes, strict=True):
+        for future, prefix in zip(self.futures, self.prefixes, strict=True):
             try:
                 result = future.result()
             except Exception as exc:  # noqa: BLE001 - reported in the batch's place
@@ -270,7 +273,7 @@ class TranslationModel:
                     text=self.tokenizer.decode(tokens),
                     score=float(result.scores[0]),
                     target_tokens=len(tokens),
-                    hit_length_limit=len(tokens) + len(prefix) >= limit,
+                    hit_length_limit=len(tokens) + len(prefix) >= self.limit,
                 )
             )
         return hypotheses

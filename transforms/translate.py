@@ -8,16 +8,18 @@ rebuilt as soon as their last segment is translated) and memory stays flat. Equa
 lengths mean no padding, so a segment's translation and score do not depend on
 which other segments share its batch (int8 GEMMs change with padding), and no
 compute is spent on pad tokens. A batch that raises is split in halves until
-the segment that causes it is found; only that segment fails. Full buckets are
-translated together, one per replica of the model (`inter_threads`), so that on
-CPU each core works on a batch of its own. With a `TranslationMemo`
+the segment that causes it is found; only that segment fails. A bucket is queued
+for the model's replicas (`inter_threads`) and the runner thread reads on while
+they translate: finished buckets are collected in order, and the runner waits only
+when two buckets per replica are in flight, so that the cores translate while it
+reads, segments and writes. With a `TranslationMemo`
 (transforms.dedup), a segment identical to one translated or queued before is not
 queued again.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -30,6 +32,7 @@ from transforms.dedup import TranslationMemo
 from transforms.model import (
     OUTPUT_LIMIT_FLAG,
     Hypothesis,
+    PendingBatch,
     TranslationModel,
     TranslationModelHandler,
 )
@@ -50,6 +53,16 @@ class TranslateSettings:
 
 
 BucketKey = tuple[str | None, int]  # (model name, source tokens)
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A bucket the model's replicas are translating."""
+
+    batch: list[Segment]
+    model: TranslationModel
+    pending: PendingBatch
+    tokens: int
 
 
 def _tokens(key: BucketKey) -> int:
@@ -81,6 +94,10 @@ class TranslateBatches(beam.DoFn):
         }
         entries = self.settings.memo_entries()
         self._memo = TranslationMemo(entries) if entries else None
+        # Two full buckets per replica: when the oldest is collected, every replica
+        # still has work queued.
+        replicas = max(model.replicas for model in self._models.values())
+        self._max_in_flight_tokens = 2 * replicas * self.settings.batch_token_budget
 
     def start_bundle(self) -> None:
         if self._memo:
@@ -88,10 +105,12 @@ class TranslateBatches(beam.DoFn):
         # In order of creation, so the first holds the oldest segment.
         self._buckets: dict[BucketKey, list[Segment]] = {}
         self._pending_tokens = 0
-        # Full buckets by model, translated together once every replica can have one.
-        self._full: dict[str, list[list[Segment]]] = defaultdict(list)
+        # Submitted buckets, oldest first, collected in that order once done.
+        self._in_flight: deque[InFlight] = deque()
+        self._in_flight_tokens = 0
 
     def process(self, seg: Segment) -> Iterator[Segment]:
+        yield from self._collect(self._max_in_flight_tokens)
         if seg.status is not None:  # settled before: passthrough, untranslated, failed
             yield seg
             return
@@ -107,37 +126,38 @@ class TranslateBatches(beam.DoFn):
         bucket.append(seg)
         self._pending_tokens += _tokens(key)
         if len(bucket) * _tokens(key) >= self.settings.batch_token_budget:
-            yield from self._queue(key)
+            self._submit(key)
         while self._pending_tokens > self.settings.max_pending_tokens:
-            yield from self._queue(next(iter(self._buckets)))
+            self._submit(next(iter(self._buckets)))
 
-    def _queue(self, key: BucketKey) -> Iterator[Segment]:
-        """Takes the bucket out; translates the model's queued buckets once every replica
-        of the model can have one."""
+    def _submit(self, key: BucketKey) -> None:
+        """Takes the bucket out and queues it for the model's replicas."""
         bucket = self._buckets.pop(key)
-        self._pending_tokens -= len(bucket) * _tokens(key)
-        full = self._full[key[0]]
-        full.append(bucket)
-        if len(full) >= self._models[key[0]].replicas:
-            yield from self._translate_full(key[0])
+        tokens = len(bucket) * _tokens(key)
+        self._pending_tokens -= tokens
+        model = self._models[key[0]]
+        self._in_flight.append(InFlight(bucket, model, model.submit(*self._inputs(bucket)), tokens))
+        self._in_flight_tokens += tokens
+
+    def _collect(self, max_in_flight_tokens: int) -> Iterator[Segment]:
+        """The finished buckets, oldest first; waits for the oldest while over
+        `max_in_flight_tokens` are in flight."""
+        while self._in_flight and (
+            self._in_flight_tokens > max_in_flight_tokens or self._in_flight[0].pending.done()
+        ):
+            done = self._in_flight.popleft()
+            self._in_flight_tokens -= done.tokens
+            result = done.pending.result()
+            if isinstance(result, Exception):
+                yield from self._translate(done.batch)  # bisects down to the failing segment
+            else:
+                yield from self._translated(done.batch, done.model, result)
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
-        buckets, self._buckets, self._pending_tokens = self._buckets, {}, 0
-        for key in sorted(buckets, key=lambda k: (k[0] or "", k[1])):
-            self._full[key[0]].append(buckets[key])
-        for name in sorted(self._full):
-            for seg in self._translate_full(name):
-                yield in_global_window(seg)
-
-    def _translate_full(self, name: str) -> Iterator[Segment]:
-        batches = self._full.pop(name)
-        model = self._models[name]
-        results = model.translate_many([self._inputs(batch) for batch in batches])
-        for batch, result in zip(batches, results, strict=True):
-            if isinstance(result, Exception):
-                yield from self._translate(batch)  # bisects down to the failing segment
-            else:
-                yield from self._translated(batch, model, result)
+        for key in sorted(self._buckets, key=lambda k: (k[0] or "", k[1])):
+            self._submit(key)
+        for seg in self._collect(-1):
+            yield in_global_window(seg)
 
     @staticmethod
     def _inputs(batch: list[Segment]) -> tuple[list[list[str]], list[str]]:
