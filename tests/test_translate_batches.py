@@ -89,12 +89,12 @@ def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
     assert [seg.source_tokens for seg in inputs] == [5, 3, 4, 5]
     # "Gut." brings 12 tokens in buckets: the bucket of "Nein." (the oldest) goes; then
     # "Nein!" brings 12 again, and "Ja." goes. Buckets are collected in the order they
-    # went, whether during `process` or at the end; the rest at the end, by length.
+    # went, whether during `process` or at the end; the rest at the end, longest first.
     outputs = [outcome(out) for seg in inputs for out in fn.process(seg)]
     outputs += [outcome(value.value) for value in fn.finish_bundle()]
-    order = ["Nein.", "Ja.", "Gut.", "Nein!"]
+    order = ["Nein.", "Ja.", "Nein!", "Gut."]
     assert outputs == [(t, "translated", swapcase_reference(t)) for t in order]
-    assert order != sorted(texts, key=len)  # what the end of the bundle alone gives
+    assert order != sorted(texts, key=len, reverse=True)  # the end of the bundle alone
 
 
 def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):

@@ -51,7 +51,9 @@ class DetectDocumentLanguages(beam.DoFn):
         self.fallbacks = Metrics.counter("corpus", "language_document_fallbacks")
 
     def setup(self) -> None:
-        self._identifier = load_identifier()
+        # Loaded at the first paragraph that needs it (0.6 s per worker process): a
+        # corpus that carries its languages, or a run with `source_lang`, never does.
+        self._identifier: LanguageIdentifier | None = None
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         detected = [self._detect(seg) for seg in segments]
@@ -79,6 +81,8 @@ class DetectDocumentLanguages(beam.DoFn):
             return None, None, 0, False
         if hint:
             return hint, 1.0, letters, True
+        if self._identifier is None:
+            self._identifier = load_identifier()
         lang, prob = self._identifier.classify(seg.source_text)
         trusted = prob >= self.settings.min_confidence and letters >= self.settings.min_letters
         return lang, float(prob), letters, trusted

@@ -191,6 +191,9 @@ class TranslationModel:
             compute_type=settings.resolved_compute_type(),
             inter_threads=inter_threads,
             intra_threads=intra_threads,
+            # Unbounded: a full queue would block `submit`, and with it the runner thread;
+            # TranslateBatches bounds what it has in flight itself.
+            max_queued_batches=-1,
         )
 
     @property

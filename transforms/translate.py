@@ -154,7 +154,9 @@ class TranslateBatches(beam.DoFn):
                 yield from self._translated(done.batch, done.model, result)
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
-        for key in sorted(self._buckets, key=lambda k: (k[0] or "", k[1])):
+        # Longest first: the replicas end together, not with one of them decoding the
+        # longest bucket while the others wait.
+        for key in sorted(self._buckets, key=lambda k: (k[0] or "", -k[1])):
             self._submit(key)
         for seg in self._collect(-1):
             yield in_global_window(seg)
