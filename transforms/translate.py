@@ -60,7 +60,6 @@ class InFlight:
     """A bucket the model's replicas are translating."""
 
     batch: list[Segment]
-    model: TranslationModel
     pending: PendingBatch
     tokens: int
 
@@ -136,7 +135,7 @@ class TranslateBatches(beam.DoFn):
         tokens = len(bucket) * _tokens(key)
         self._pending_tokens -= tokens
         model = self._models[key[0]]
-        self._in_flight.append(InFlight(bucket, model, model.submit(*self._inputs(bucket)), tokens))
+        self._in_flight.append(InFlight(bucket, model.submit(*self._inputs(bucket)), tokens))
         self._in_flight_tokens += tokens
 
     def _collect(self, max_in_flight_tokens: int) -> Iterator[Segment]:
@@ -147,11 +146,8 @@ class TranslateBatches(beam.DoFn):
         ):
             done = self._in_flight.popleft()
             self._in_flight_tokens -= done.tokens
-            result = done.pending.result()
-            if isinstance(result, Exception):
-                yield from self._translate(done.batch)  # bisects down to the failing segment
-            else:
-                yield from self._translated(done.batch, done.model, result)
+            model = self._models[done.batch[0].model_name]
+            yield from self._outcome(done.batch, model, done.pending.result())
 
     def finish_bundle(self) -> Iterator[WindowedValue]:
         # Longest first: the replicas end together, not with one of them decoding the
@@ -165,21 +161,26 @@ class TranslateBatches(beam.DoFn):
     def _inputs(batch: list[Segment]) -> tuple[list[list[str]], list[str]]:
         return [list(seg.pieces) for seg in batch], [seg.target_lang for seg in batch]
 
-    def _translate(self, batch: list[Segment]) -> Iterator[Segment]:
-        model = self._models[batch[0].model_name]
-        try:
-            hypotheses = model.translate(*self._inputs(batch))
-        except Exception as exc:  # noqa: BLE001 - isolate the segment that raises
-            if len(batch) == 1:
-                self.failed.inc()
-                failed = batch[0].fail(STAGE, exception_name(exc), str(exc))
-                yield from self._settled(batch[0], failed.replace(model_id=model.model_id))
-                return
+    def _outcome(
+        self, batch: list[Segment], model: TranslationModel, result: list[Hypothesis] | Exception
+    ) -> Iterator[Segment]:
+        """The batch translated; a batch that raised is translated again in halves until
+        the segment that raises is alone, and only that one fails."""
+        if not isinstance(result, Exception):
+            yield from self._translated(batch, model, result)
+        elif len(batch) == 1:
+            self.failed.inc()
+            failed = batch[0].fail(STAGE, exception_name(result), str(result))
+            yield from self._settled(batch[0], failed.replace(model_id=model.model_id))
+        else:
             middle = len(batch) // 2
             yield from self._translate(batch[:middle])
             yield from self._translate(batch[middle:])
-            return
-        yield from self._translated(batch, model, hypotheses)
+
+    def _translate(self, batch: list[Segment]) -> Iterator[Segment]:
+        """The batch translated now, and waited for."""
+        model = self._models[batch[0].model_name]
+        yield from self._outcome(batch, model, model.submit(*self._inputs(batch)).result())
 
     def _translated(
         self, batch: list[Segment], model: TranslationModel, hypotheses: list[Hypothesis]
