@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,8 +31,6 @@ from apache_beam.metrics import Metrics
 from transforms.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
-# As the memo keeps them: field names (one shared tuple per set of names), values, flags.
-PackedChanges = tuple[tuple[str, ...], tuple[Any, ...], tuple[str, ...]]
 
 
 def dedup_key(seg: Segment) -> bytes:
@@ -64,9 +63,12 @@ class TranslationMemo:
 
     def __init__(self, capacity: int) -> None:
         self.generation = max(1, capacity // 2)
-        self._recent: dict[bytes, PackedChanges] = {}
-        self._older: dict[bytes, PackedChanges] = {}
-        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Each entry is one bytes object (the pickled changes, field names as an index
+        # into `_names`): a tuple of Python objects per entry took three times the memory.
+        self._recent: dict[bytes, bytes] = {}
+        self._older: dict[bytes, bytes] = {}
+        self._names: list[tuple[str, ...]] = []
+        self._name_index: dict[tuple[str, ...], int] = {}
         self._waiting: dict[bytes, list[Segment]] = {}
         self.deduplicated = Metrics.counter("corpus", "segments_deduplicated")
         self.tokens_saved = Metrics.counter("corpus", "dedup_source_tokens_saved")
@@ -85,8 +87,8 @@ class TranslationMemo:
                 return None
             self._remember(key, packed)
         self._count(seg)
-        names, values, added_flags = packed
-        return fan_out(seg, (dict(zip(names, values, strict=True)), added_flags))
+        index, values, added_flags = pickle.loads(packed)
+        return fan_out(seg, (dict(zip(self._names[index], values, strict=True)), added_flags))
 
     def follows(self, seg: Segment) -> bool:
         """True: an identical segment is being translated, and `seg` waits for it (`settle`
@@ -105,12 +107,16 @@ class TranslationMemo:
         key = dedup_key(representative)
         changes = translation_changes(representative, result)
         fields, added_flags = changes
-        names = self._names.setdefault(tuple(fields), tuple(fields))
-        self._remember(key, (names, tuple(fields.values()), added_flags))
+        names = tuple(fields)
+        index = self._name_index.get(names)
+        if index is None:
+            index = self._name_index[names] = len(self._names)
+            self._names.append(names)
+        self._remember(key, pickle.dumps((index, tuple(fields.values()), added_flags), 5))
         for occurrence in self._waiting.pop(key, ()):
             yield fan_out(occurrence, changes)
 
-    def _remember(self, key: bytes, packed: PackedChanges) -> None:
+    def _remember(self, key: bytes, packed: bytes) -> None:
         self._recent[key] = packed
         if len(self._recent) >= self.generation:
             self._older, self._recent = self._recent, {}
