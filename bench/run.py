@@ -26,6 +26,7 @@ from bench.build_model import build
 from bench.corpus import input_pattern, paragraphs, short_paragraphs, write_documents
 from bench.measure import measure
 from bench.report import machine_info, write_results
+from bench.scaling import raw_processes
 
 RESULTS = Path("bench/results")
 BATCH_SIZES = (0, 64, 128, 256)  # 0: a whole length group in one batch
@@ -40,6 +41,9 @@ class BenchSettings:
     # Dedup and workers again on one-sentence paragraphs of 2 to 8 words: few distinct
     # lengths, so length buckets fill as they do in a large corpus (see README).
     short_paragraphs: int = 4000
+    # Worker processes on 8000 of them: each process's fixed start and stop (graph,
+    # worker start-up, shutdown: about 5 s) weighed 8% of one process's minute at 4000.
+    short_worker_paragraphs: int = 8000
     # Sentence-level segments, as OPUS-MT models are trained: longer paragraphs are split.
     max_input_tokens: int = 128
     per_document: int = 5
@@ -190,10 +194,12 @@ class Bench:
 
         for suffix, count, short in (
             ("", (s.dedup_paragraphs, s.worker_paragraphs), False),
-            ("_short", (s.short_paragraphs, s.short_paragraphs), True),
+            ("_short", (s.short_paragraphs, s.short_worker_paragraphs), True),
         ):
             systems |= self.dedup_and_workers(suffix, *count, short=short)
-        systems |= self.batch_sizes(raw)
+        short_segments = self.translated_segments("dedup_short_off")
+        systems |= self.batch_sizes(raw, short_segments)
+        systems |= raw_processes(self.system, raw, short_segments)
         identical = {
             f"dedup{suffix}": self.segment_rows(f"dedup{suffix}_on")
             == self.segment_rows(f"dedup{suffix}_off")
@@ -220,6 +226,7 @@ class Bench:
             ratios[f"two_workers_over_in_process{suffix}"] = (
                 seconds(f"workers{suffix}_in_process") / two
             )
+        ratios["raw_two_processes_speedup"] = seconds("raw_1_process") / seconds("raw_2_processes")
         whole = seconds("batch_size_whole_group")
         for size in BATCH_SIZES[1:]:
             ratios[f"batch_size_{size}_speedup"] = whole / seconds(f"batch_size_{size}")
@@ -262,12 +269,11 @@ class Bench:
             systems[name] = self.pipeline(name, corpus, self.config("default"), *flags)
         return systems
 
-    def batch_sizes(self, raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    def batch_sizes(self, raw: dict[str, Any], segments: Path) -> dict[str, dict[str, Any]]:
         """Raw CTranslate2 over the short corpus's segments (length groups of ~170), one
         replica per core, each group decoded whole or in batches of at most N segments:
         what `model.max_batch_size` is chosen from."""
-        segments = str(self.translated_segments("dedup_short_off"))
-        args = raw | {"segments": segments, "inter_threads": self.settings.threads}
+        args = raw | {"segments": str(segments), "inter_threads": self.settings.threads}
         systems = {}
         for size in BATCH_SIZES:
             name = f"batch_size_{size or 'whole_group'}"
