@@ -136,3 +136,24 @@ def test_a_full_bucket_is_queued_and_collected_once_two_per_replica_are_in_fligh
     outputs.append([outcome(value.value) for value in fn.finish_bundle()])
     translated = [[(t, "translated", swapcase_reference(t))] for t in TEXTS]
     assert outputs == [[], *translated]
+
+
+def test_a_bucket_holding_one_model_batch_is_queued_before_the_end_of_the_bundle(test_models):
+    settings = ModelSettings(
+        path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1, max_batch_size=2
+    )
+    fn = TranslateBatches(
+        {"default": TranslationModelHandler(settings)},
+        Shared(),
+        TranslateSettings(batch_token_budget=10**6),  # far from full by tokens
+    )
+    fn.setup()
+    fn.start_bundle()
+    inputs = segments(settings, ["Ja.", "Nein.", "Ja!"])
+    assert [seg.source_tokens for seg in inputs] == [3, 5, 3]
+    # "Ja!" makes the bucket of 3 tokens one batch of 2: it is queued then, so it comes
+    # back first; the end of the bundle alone would queue the longest bucket first.
+    outputs = [outcome(out) for seg in inputs for out in fn.process(seg)]
+    outputs += [outcome(value.value) for value in fn.finish_bundle()]
+    order = ["Ja.", "Ja!", "Nein."]
+    assert outputs == [(t, "translated", swapcase_reference(t)) for t in order]

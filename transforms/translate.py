@@ -1,7 +1,8 @@
 """TranslateSegments: batched CTranslate2 inference over segments of equal token length.
 
 Segments are bucketed by (model, source token count) and a bucket is translated
-when it holds `batch_token_budget` tokens, at the end of the bundle, or when the
+when it holds `batch_token_budget` tokens or one model batch (`max_batch_size`
+segments, 128 on CPU), at the end of the bundle, or when the
 buckets together hold over `max_pending_tokens`: then the bucket holding the oldest
 segment goes, so that no document waits long for a rare length (documents are
 rebuilt as soon as their last segment is translated) and memory stays flat. Equal
@@ -124,10 +125,22 @@ class TranslateBatches(beam.DoFn):
         bucket = self._buckets.setdefault(key, [])
         bucket.append(seg)
         self._pending_tokens += _tokens(key)
-        if len(bucket) * _tokens(key) >= self.settings.batch_token_budget:
+        if (
+            len(bucket) * _tokens(key) >= self.settings.batch_token_budget
+            or len(bucket) == self._models[key[0]].settings.resolved_max_batch_size()
+        ):
             self._submit(key)
         while self._pending_tokens > self.settings.max_pending_tokens:
             self._submit(next(iter(self._buckets)))
+
+    def _full(self, key: BucketKey, bucket: list[Segment]) -> bool:
+        """At the token budget, or at one batch of the model (`max_batch_size`): queued
+        then, the replicas translate while the runner reads on, where a bucket waiting
+        for the budget would leave them idle until the end of the bundle."""
+        one_batch = self._models[key[0]].settings.resolved_max_batch_size()
+        return len(bucket) * _tokens(key) >= self.settings.batch_token_budget or (
+            len(bucket) == one_batch
+        )
 
     def _submit(self, key: BucketKey) -> None:
         """Takes the bucket out and queues it for the model's replicas."""
