@@ -112,7 +112,7 @@ KEYS = {
     "model.intra_threads": "threads per replica; 0 = the cores of this machine, shared by the "
     "local workers, divided by inter_threads",
     "model.max_batch_size": "segments CTranslate2 decodes at once (a bucket is split into "
-    "batches of it); 0 = 128 on CPU, the whole bucket on GPU",
+    "batches of it, and queued once it holds one); 0 = 128 on CPU, the whole bucket on GPU",
     "model.source_spm": "SentencePiece model of the source side, in the model directory",
     "model.target_spm": "SentencePiece model of the target side, in the model directory",
     "model.style": "pair (OPUS-MT), nllb or m2m (language tokens around the text)",
