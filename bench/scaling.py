@@ -9,18 +9,19 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import shard_paths
+
 RunSystem = Callable[[str, str, dict[str, Any]], dict[str, Any]]
 
 
 def split_alternately(path: Path, parts: int) -> list[Path]:
-    """`path`'s lines dealt into `parts` files, as worker processes share a corpus."""
+    """`path`'s lines dealt into `shard_paths(path, parts)`, as worker processes share a
+    corpus."""
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    split = []
-    for part in range(parts):
-        target = path.with_name(f"{path.stem}-{part}-of-{parts}{path.suffix}")
-        target.write_text("".join(lines[part::parts]), encoding="utf-8")
-        split.append(target)
-    return split
+    shards = shard_paths(path, parts)
+    for part, shard in enumerate(shards):
+        shard.write_text("".join(lines[part::parts]), encoding="utf-8")
+    return shards
 
 
 def raw_processes(run_system: RunSystem, raw: dict[str, Any], segments: Path) -> dict[str, Any]:

@@ -92,6 +92,10 @@ class TranslateBatches(beam.DoFn):
             name: self.shared.acquire(handler.load_model, tag=handler.share_key())
             for name, handler in self.handlers.items()
         }
+        # Segments per model batch (0: the whole bucket, never full by count).
+        self._batch_sizes = {
+            name: model.settings.resolved_max_batch_size() for name, model in self._models.items()
+        }
         entries = self.settings.memo_entries()
         self._memo = TranslationMemo(entries) if entries else None
         # Two full buckets per replica: when the oldest is collected, every replica
@@ -125,10 +129,7 @@ class TranslateBatches(beam.DoFn):
         bucket = self._buckets.setdefault(key, [])
         bucket.append(seg)
         self._pending_tokens += _tokens(key)
-        if (
-            len(bucket) * _tokens(key) >= self.settings.batch_token_budget
-            or len(bucket) == self._models[key[0]].settings.resolved_max_batch_size()
-        ):
+        if self._full(key, bucket):
             self._submit(key)
         while self._pending_tokens > self.settings.max_pending_tokens:
             self._submit(next(iter(self._buckets)))
@@ -137,9 +138,9 @@ class TranslateBatches(beam.DoFn):
         """At the token budget, or at one batch of the model (`max_batch_size`): queued
         then, the replicas translate while the runner reads on, where a bucket waiting
         for the budget would leave them idle until the end of the bundle."""
-        one_batch = self._models[key[0]].settings.resolved_max_batch_size()
-        return len(bucket) * _tokens(key) >= self.settings.batch_token_budget or (
-            len(bucket) == one_batch
+        return (
+            len(bucket) * _tokens(key) >= self.settings.batch_token_budget
+            or len(bucket) == self._batch_sizes[key[0]]
         )
 
     def _submit(self, key: BucketKey) -> None:
