@@ -4,6 +4,7 @@ fanned out, and the output rows are exactly those of a run without it."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import yaml
@@ -11,7 +12,13 @@ import yaml
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import segment_rows, table, translate
 from tools.build_test_models import swapcase_reference
-from transforms.dedup import TranslationMemo, fan_out, translation_changes
+from transforms.dedup import (
+    VALUE_BYTES_PER_ENTRY,
+    MemoGeneration,
+    TranslationMemo,
+    fan_out,
+    translation_changes,
+)
 from transforms.records import Segment, SegmentStatus
 
 SIGNATURE = "Mit freundlichen Grüßen, Hanna Weber"
@@ -66,42 +73,91 @@ def test_fan_out_keeps_the_occurrence_and_takes_the_translation():
     )
 
 
+def memo_segment(text: str, doc: str) -> Segment:
+    return Segment(
+        doc_id=doc,
+        source_path=f"/{doc}",
+        encoding="utf-8",
+        paragraph_index=0,
+        source_text=text,
+        separator="",
+        target_lang="en",
+        source_tokens=2,
+    )
+
+
+def upper(s: Segment) -> Segment:
+    return s.replace(
+        status=SegmentStatus.TRANSLATED,
+        translated_text=s.source_text.upper(),
+        score=-0.25,
+        target_tokens=len(s.source_text),
+        model_id="m",
+    )
+
+
+def remember(memo: TranslationMemo, text: str) -> None:
+    first = memo_segment(text, "x")
+    assert memo.known(first) is None and not memo.follows(first)
+    assert list(memo.settle(first, upper(first))) == []
+
+
 def test_memo_answers_waits_and_forgets_the_least_recently_used():
-    def seg(text: str, doc: str) -> Segment:
-        return Segment(
-            doc_id=doc,
-            source_path=f"/{doc}",
-            encoding="utf-8",
-            paragraph_index=0,
-            source_text=text,
-            separator="",
-            target_lang="en",
-            source_tokens=2,
-        )
-
-    def done(s: Segment) -> Segment:
-        return s.replace(status=SegmentStatus.TRANSLATED, translated_text=s.source_text.upper())
-
-    memo = TranslationMemo(capacity=1)
+    seg = memo_segment
+    memo = TranslationMemo(capacity=2)  # generations of 1
     first, second = seg("ja", "a"), seg("ja", "b")
     assert memo.known(first) is None and not memo.follows(first)  # first: to translate
     assert memo.known(second) is None and memo.follows(second)  # waits for the first
-    assert list(memo.settle(first, done(first))) == [done(second)]
-    assert memo.known(seg("ja", "c")) == done(seg("ja", "c"))
-    other = seg("nein", "d")
-    assert not memo.follows(other)
-    assert list(memo.settle(other, done(other))) == []
-    assert memo.known(seg("ja", "e")) is None  # evicted: capacity 1
+    assert list(memo.settle(first, upper(first))) == [upper(second)]
+    assert memo.known(seg("ja", "c")) == upper(seg("ja", "c"))
+    remember(memo, "nein")
+    remember(memo, "drei")  # the generation with ja goes
+    assert memo.known(seg("ja", "e")) is None
 
     memo = TranslationMemo(capacity=4)  # generations of 2
-    for text in ("a", "b"):
-        memo.follows(seg(text, "x"))
-        list(memo.settle(seg(text, "x"), done(seg(text, "x"))))
-    assert memo.known(seg("a", "y")) == done(seg("a", "y"))  # a hit: into the newer one
-    memo.follows(seg("c", "x"))
-    list(memo.settle(seg("c", "x"), done(seg("c", "x"))))  # the generation with b goes
+    for text in ("a", "b", "c"):  # c starts a generation
+        remember(memo, text)
+    assert memo.known(seg("a", "y")) == upper(seg("a", "y"))  # a hit: copied to the newer
+    remember(memo, "d")  # the generation with a and b goes
     assert memo.known(seg("b", "y")) is None
-    assert memo.known(seg("a", "z")) == done(seg("a", "z"))
+    assert memo.known(seg("a", "z")) == upper(seg("a", "z"))
+
+
+def test_a_generation_finds_every_key_and_is_full_by_entries_or_value_bytes():
+    rng = random.Random(7)
+    generation = MemoGeneration(200)
+    stored = {rng.randbytes(16): rng.randbytes(rng.randint(1, 200)) for _ in range(200)}
+    for key, value in stored.items():
+        assert generation.put(key, value)
+    assert all(generation.get(key) == value for key, value in stored.items())
+    assert generation.get(rng.randbytes(16)) is None
+    assert not generation.put(rng.randbytes(16), b"x")  # 200 entries
+
+    generation = MemoGeneration(2)
+    assert not generation.fits(bytes(2 * VALUE_BYTES_PER_ENTRY + 1))
+    assert generation.put(b"k" * 16, bytes(2 * VALUE_BYTES_PER_ENTRY - 1))
+    assert not generation.put(b"l" * 16, b"xy")  # one byte of room left
+    assert generation.put(b"l" * 16, b"x")
+
+
+def test_what_the_memo_cannot_pack_is_translated_again(monkeypatch):
+    monkeypatch.setattr("transforms.dedup.MAX_SHARED_PARTS", 1)
+    memo = TranslationMemo(capacity=4)
+    remember(memo, "a")
+    failing = memo_segment("b", "x")
+    assert not memo.follows(failing)
+    failed = failing.fail("translate", "ValueError", "a message of its own")
+    assert list(memo.settle(failing, failed)) == []
+    assert memo.known(memo_segment("b", "y")) is None  # a second shared part: not kept
+    assert memo.known(memo_segment("a", "y")) == upper(memo_segment("a", "y"))
+
+    memo = TranslationMemo(capacity=2)
+    remember(memo, "a")
+    huge = memo_segment("h" * (VALUE_BYTES_PER_ENTRY + 10), "x")
+    assert not memo.follows(huge)
+    assert list(memo.settle(huge, upper(huge))) == []
+    assert memo.known(memo_segment("h" * (VALUE_BYTES_PER_ENTRY + 10), "y")) is None
+    assert memo.known(memo_segment("a", "y")) is not None  # its generation stays
 
 
 def config_without_dedup(tmp_path: Path) -> Path:

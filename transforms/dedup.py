@@ -8,22 +8,24 @@ instead of being queued again. Either way the occurrence keeps its own place
 the first occurrence changed. Translation of equal-length batches does not depend
 on the batch (DESIGN.md fact 1), so the rows are exactly those of a run without it.
 
-The memo lives in the worker and keeps up to `capacity` recently used results
-(keyed by a 16-byte digest, not the text), so memory stays flat however large the
-corpus: a global GroupByKey by text would hold the whole corpus in a shuffle. It keeps
-two generations of half the capacity and drops the older one whole when the newer is
-full (a hit moves an entry to the newer): entries die together, so the allocator can
-give their memory back, where an LRU evicting one entry per insert leaves long-lived
-entries scattered among short-lived objects.
-Repeats are caught within a worker; workers do not share their memos.
+The memo lives in the worker and keeps up to `capacity` recently used results, so
+memory stays flat however large the corpus: a global GroupByKey by text would hold
+the whole corpus in a shuffle. It keeps two generations of half the capacity and
+drops the older one whole when the newer is full (a hit copies an entry to the
+newer). A generation is two fixed blocks of anonymous memory (`MemoGeneration`):
+as Python objects, an entry took about 300 bytes of the heap, and the heap kept
+twice that in RSS once entries died among longer-lived objects (bench/README.md
+item 4). Repeats are caught within a worker; workers do not share their memos.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import pickle
-from collections.abc import Iterator
+import marshal
+import mmap
+import struct
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from apache_beam.metrics import Metrics
@@ -31,6 +33,13 @@ from apache_beam.metrics import Metrics
 from transforms.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
+
+# What translation writes that differs from one segment to the next; the rest of what
+# it changes (status, model, flags, the pieces it clears) is shared by a whole route,
+# so an entry keeps only these and the index of its shared part.
+PER_SEGMENT = ("translated_text", "score", "target_tokens")
+MAX_SHARED_PARTS = 1024  # distinct shared parts (failures carry their own message)
+VALUE_BYTES_PER_ENTRY = 256  # room for values; a generation of long texts holds fewer
 
 
 def dedup_key(seg: Segment) -> bytes:
@@ -58,17 +67,65 @@ def fan_out(occurrence: Segment, changes: Changes) -> Segment:
     return occurrence.replace(**fields, flags=occurrence.flags + added_flags)
 
 
+class MemoGeneration:
+    """Up to `entries` packed values by 16-byte key, in an open-addressed table of
+    (key, offset, length) slots and a block of values, both anonymous mappings: the
+    pages are touched only as entries arrive, and dropping the generation unmaps them."""
+
+    def __init__(self, entries: int) -> None:
+        self.capacity = entries
+        self.count = 0
+        self._slots = entries + entries // 2 + 1
+        self._table = memoryview(mmap.mmap(-1, self._slots * 32)).cast("Q")
+        self._values = mmap.mmap(-1, entries * VALUE_BYTES_PER_ENTRY)
+        self._used = 0
+
+    def get(self, key: bytes) -> bytes | None:
+        slot, _, _ = self._find(key)
+        if self._table[slot] == 0:
+            return None
+        offset, length = self._table[slot + 2], self._table[slot + 3]
+        return self._values[offset : offset + length]
+
+    def fits(self, value: bytes) -> bool:
+        """Whether an empty generation of this size has room for `value`."""
+        return len(value) <= len(self._values)
+
+    def put(self, key: bytes, value: bytes) -> bool:
+        """False, and nothing stored, when the generation is full."""
+        if self.count == self.capacity or self._used + len(value) > len(self._values):
+            return False
+        slot, high, low = self._find(key)
+        self.count += self._table[slot] == 0
+        self._values[self._used : self._used + len(value)] = value
+        self._table[slot : slot + 4] = memoryview(
+            struct.pack("<4Q", high, low, self._used, len(value))
+        ).cast("Q")
+        self._used += len(value)
+        return True
+
+    def _find(self, key: bytes) -> tuple[int, int, int]:
+        """Where `key` is, or the empty slot where it goes (as an index into the table),
+        and its two words; the high word is never 0, which marks an empty slot."""
+        high, low = struct.unpack("<2Q", key)
+        high |= 1
+        index = low % self._slots
+        while True:
+            stored = self._table[4 * index]
+            if stored == 0 or (stored == high and self._table[4 * index + 1] == low):
+                return 4 * index, high, low
+            index = (index + 1) % self._slots
+
+
 class TranslationMemo:
     """Translations by dedup key, and the occurrences waiting for one in flight."""
 
     def __init__(self, capacity: int) -> None:
         self.generation = max(1, capacity // 2)
-        # Each entry is one bytes object (the pickled changes, field names as an index
-        # into `_names`): a tuple of Python objects per entry took three times the memory.
-        self._recent: dict[bytes, bytes] = {}
-        self._older: dict[bytes, bytes] = {}
-        self._names: list[tuple[str, ...]] = []
-        self._name_index: dict[tuple[str, ...], int] = {}
+        self._recent = MemoGeneration(self.generation)
+        self._older: MemoGeneration | None = None
+        self._shared: list[tuple[Hashable, ...]] = []
+        self._shared_index: dict[tuple[Hashable, ...], int] = {}
         self._waiting: dict[bytes, list[Segment]] = {}
         self.deduplicated = Metrics.counter("corpus", "segments_deduplicated")
         self.tokens_saved = Metrics.counter("corpus", "dedup_source_tokens_saved")
@@ -82,13 +139,12 @@ class TranslationMemo:
         key = dedup_key(seg)
         packed = self._recent.get(key)
         if packed is None:
-            packed = self._older.pop(key, None)
+            packed = self._older.get(key) if self._older else None
             if packed is None:
                 return None
             self._remember(key, packed)
         self._count(seg)
-        index, values, added_flags = pickle.loads(packed)
-        return fan_out(seg, (dict(zip(self._names[index], values, strict=True)), added_flags))
+        return fan_out(seg, self._unpack(packed))
 
     def follows(self, seg: Segment) -> bool:
         """True: an identical segment is being translated, and `seg` waits for it (`settle`
@@ -106,20 +162,36 @@ class TranslationMemo:
         """Records the result of a first occurrence; yields the occurrences that waited."""
         key = dedup_key(representative)
         changes = translation_changes(representative, result)
-        fields, added_flags = changes
-        names = tuple(fields)
-        index = self._name_index.get(names)
-        if index is None:
-            index = self._name_index[names] = len(self._names)
-            self._names.append(names)
-        self._remember(key, pickle.dumps((index, tuple(fields.values()), added_flags), 5))
+        packed = self._pack(changes)
+        if packed is not None:
+            self._remember(key, packed)
         for occurrence in self._waiting.pop(key, ()):
             yield fan_out(occurrence, changes)
 
+    def _pack(self, changes: Changes) -> bytes | None:
+        """The changes as the index of their shared part and the per-segment values;
+        None (not remembered) when the shared part is one too many."""
+        fields, added_flags = changes
+        per_segment = tuple(name for name in PER_SEGMENT if name in fields)
+        shared = tuple((name, value) for name, value in fields.items() if name not in PER_SEGMENT)
+        part = (shared, per_segment, added_flags)
+        index = self._shared_index.get(part)
+        if index is None:
+            if len(self._shared) == MAX_SHARED_PARTS:
+                return None
+            index = self._shared_index[part] = len(self._shared)
+            self._shared.append(part)
+        return marshal.dumps((index, *(fields[name] for name in per_segment)))
+
+    def _unpack(self, packed: bytes) -> Changes:
+        index, *values = marshal.loads(packed)
+        shared, per_segment, added_flags = self._shared[index]
+        return {**dict(shared), **dict(zip(per_segment, values, strict=True))}, added_flags
+
     def _remember(self, key: bytes, packed: bytes) -> None:
-        self._recent[key] = packed
-        if len(self._recent) >= self.generation:
-            self._older, self._recent = self._recent, {}
+        if not self._recent.put(key, packed) and self._recent.fits(packed):
+            self._older, self._recent = self._recent, MemoGeneration(self.generation)
+            self._recent.put(key, packed)
 
     def _count(self, seg: Segment) -> None:
         self.deduplicated.inc()
