@@ -10,9 +10,10 @@ from transforms.schemas import document_schema, error_schema, segment_schema, to
 
 OUTPUT_TABLES = {"segments": segment_schema, "documents": document_schema, "errors": error_schema}
 # Rows are buffered until a row group is this large: Beam's default (64 MiB per table)
-# would grow the memory of a run with the corpus up to that size. 4 MiB (about 15k short
-# segments) peaked 23 MB lower than 8 MiB at 200k paragraphs (bench/README.md item 4).
-ROW_GROUP_BYTES = 4 << 20
+# would grow the memory of a run with the corpus up to that size. 2 MiB (about 7k short
+# segments) peaked 10 MB lower than 4 MiB at 200k paragraphs and the same at 10k
+# (bench/README.md item 4).
+ROW_GROUP_BYTES = 2 << 20
 
 
 class WriteTable(beam.PTransform):
