@@ -160,6 +160,21 @@ def test_what_the_memo_cannot_pack_is_translated_again(monkeypatch):
     assert memo.known(memo_segment("a", "y")) is not None  # its generation stays
 
 
+def test_failures_with_their_own_messages_share_one_part(monkeypatch):
+    monkeypatch.setattr("transforms.dedup.MAX_SHARED_PARTS", 2)
+    memo = TranslationMemo(capacity=8)
+    remember(memo, "a")
+    failed = {}
+    for text in ("b", "c", "d"):
+        first = memo_segment(text, "x")
+        assert not memo.follows(first)
+        failed[text] = first.fail("translate", "ValueError", f"no {text}")
+        assert list(memo.settle(first, failed[text])) == []
+    for text, first in failed.items():
+        assert memo.known(memo_segment(text, "y")) == first.replace(doc_id="y", source_path="/y")
+    assert memo.known(memo_segment("a", "y")) == upper(memo_segment("a", "y"))
+
+
 def config_without_dedup(tmp_path: Path) -> Path:
     config = yaml.safe_load((ROOT / "configs" / "local.yaml").read_text())
     config.setdefault("translate", {})["dedup"] = False

@@ -34,11 +34,12 @@ from transforms.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
 
-# What translation writes that differs from one segment to the next; the rest of what
-# it changes (status, model, flags, the pieces it clears) is shared by a whole route,
-# so an entry keeps only these and the index of its shared part.
-PER_SEGMENT = ("translated_text", "score", "target_tokens")
-MAX_SHARED_PARTS = 1024  # distinct shared parts (failures carry their own message)
+# What translation writes that differs from one segment to the next (a failure's
+# message included); the rest of what it changes (status, model, flags, the pieces it
+# clears, the failing stage and type) is shared by a whole route, so an entry keeps only
+# these and the index of its shared part.
+PER_SEGMENT = ("translated_text", "score", "target_tokens", "error")
+MAX_SHARED_PARTS = 1024  # distinct shared parts; past it, a new one is not remembered
 VALUE_BYTES_PER_ENTRY = 256  # room for values; a generation of long texts holds fewer
 
 
