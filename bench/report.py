@@ -64,8 +64,12 @@ def markdown(results: dict[str, Any]) -> str:
     for name, figures in results["systems"].items():
         cells = [str(figures.get(key, "")) for key, _ in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "| ratio | value |", "|---|---|"]
-    lines += [f"| {name} | {value} |" for name, value in results["ratios"].items()]
+    by_round = results.get("ratios_by_round", {})
+    lines += ["", "| ratio | value | by round (the value: their median) |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {value} | {', '.join(map(str, by_round.get(name, [])))} |"
+        for name, value in results["ratios"].items()
+    ]
     if "dedup_identical_outputs" in results:
         identical = json.dumps(results["dedup_identical_outputs"])
         lines += ["", f"`dedup_identical_outputs`: `{identical}`"]

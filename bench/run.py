@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,11 @@ import yaml
 from bench.build_model import build
 from bench.corpus import input_pattern, paragraphs, short_paragraphs, write_documents
 from bench.measure import measure
+from bench.ratios import BATCH_SIZES, TARGET_RATIOS, Rounds, compute_ratios
 from bench.report import machine_info, write_results
 from bench.scaling import raw_processes
 
 RESULTS = Path("bench/results")
-BATCH_SIZES = (0, 64, 128, 256)  # 0: a whole length group in one batch
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class BenchSettings:
     hf_batch_size: int = 32
     raw_max_batch_size: int = 0  # 0: a whole length group in one batch
     model_dir: str = "models/bench-opus"
+    rounds: int = 3  # the TARGET_RATIOS pairs run this many times (bench/rounds.py)
 
 
 class Bench:
@@ -60,6 +62,7 @@ class Bench:
         self.settings = settings
         self.out = out
         self.ct2 = f"{settings.model_dir}/ct2"
+        self.rounds = Rounds()
 
     @functools.cached_property
     def source_spm(self) -> spm.SentencePieceProcessor:
@@ -145,22 +148,28 @@ class Bench:
         threads = s.threads
         main, paragraph_count = self.corpus("main", s.paragraphs)
         systems: dict[str, dict[str, Any]] = {}
-        systems["pipeline"] = self.pipeline("pipeline", main, self.config("default"))
+        systems["pipeline"] = self.tracked(
+            "pipeline", functools.partial(self.pipeline, "pipeline", main, self.config("default"))
+        )
         segments = str(self.translated_segments("pipeline"))
         raw = {"segments": segments, "model": self.ct2, "compute_type": "int8"}
         raw |= {"beam_size": s.beam_size, "max_batch_size": s.raw_max_batch_size}
         # The ceiling is the best thread split: one batch on all cores, or
         # one replica per core working on different length groups.
-        candidates = {
-            f"raw_inter{inter}_intra{threads // inter}": self.system(
-                "raw_ctranslate2",
-                f"raw_inter{inter}_intra{threads // inter}",
-                raw | {"inter_threads": inter, "intra_threads": threads // inter},
-            )
+        splits = {
+            f"raw_inter{inter}_intra{threads // inter}": raw
+            | {"inter_threads": inter, "intra_threads": threads // inter}
             for inter in sorted({1, threads})
         }
+        candidates = {
+            name: self.system("raw_ctranslate2", name, args) for name, args in splits.items()
+        }
         best = max(candidates, key=lambda k: candidates[k]["tokens_per_second"])
-        systems["raw_ctranslate2"] = candidates[best] | {"variant": best}
+        systems["raw_ctranslate2"] = self.rounds.track(
+            "raw_ctranslate2",
+            candidates[best] | {"variant": best},
+            functools.partial(self.system, "raw_ctranslate2", best, splits[best]),
+        )
         systems |= {f"raw_candidate_{k}": v for k, v in candidates.items() if k != best}
         systems["transformers_generate"] = self.system(
             "transformers_generate",
@@ -186,12 +195,6 @@ class Bench:
                 "output": str(self.out / "runs" / "runinference"),
             },
         )
-        translated = systems["pipeline"]["segments"]
-        for result in systems.values():
-            result["paragraphs_per_second"] = round(
-                paragraph_count * result["segments"] / translated / result["seconds"], 2
-            )
-
         for suffix, count, short in (
             ("", (s.dedup_paragraphs, s.worker_paragraphs), False),
             ("_short", (s.short_paragraphs, s.short_worker_paragraphs), True),
@@ -205,37 +208,28 @@ class Bench:
             == self.segment_rows(f"dedup{suffix}_off")
             for suffix in ("", "_short")
         }
-
-        def rate(name: str) -> float:
-            return systems[name]["tokens_per_second"]
-
-        def seconds(name: str) -> float:
-            return systems[name]["seconds"]
-
-        ratios = {
-            "pipeline_over_raw": rate("pipeline") / rate("raw_ctranslate2"),
-            "pipeline_over_transformers": rate("pipeline") / rate("transformers_generate"),
-            "pipeline_over_runinference": rate("pipeline") / rate("runinference_pipeline"),
-        }
-        for suffix in ("", "_short"):
-            ratios[f"dedup_speedup{suffix}"] = seconds(f"dedup{suffix}_off") / seconds(
-                f"dedup{suffix}_on"
+        self.rounds.again(s.rounds)
+        self.rounds.medians(systems)
+        translated = systems["pipeline"]["segments"]
+        for name in (
+            "pipeline",
+            "raw_ctranslate2",
+            "transformers_generate",
+            "runinference_pipeline",
+        ):
+            result = systems[name]
+            result["paragraphs_per_second"] = round(
+                paragraph_count * result["segments"] / translated / result["seconds"], 2
             )
-            two = seconds(f"workers{suffix}_2_processes")
-            ratios[f"two_workers_speedup{suffix}"] = seconds(f"workers{suffix}_1_process") / two
-            ratios[f"two_workers_over_in_process{suffix}"] = (
-                seconds(f"workers{suffix}_in_process") / two
-            )
-        ratios["raw_two_processes_speedup"] = seconds("raw_1_process") / seconds("raw_2_processes")
-        whole = seconds("batch_size_whole_group")
-        for size in BATCH_SIZES[1:]:
-            ratios[f"batch_size_{size}_speedup"] = whole / seconds(f"batch_size_{size}")
+
+        ratios, by_round = compute_ratios(systems, self.rounds)
         return {
             "settings": asdict(s),
             "corpus": {"paragraphs": paragraph_count, "translated_segments": translated},
             "systems": systems,
             "dedup_identical_outputs": identical,
             "ratios": {k: round(v, 3) for k, v in ratios.items()},
+            "ratios_by_round": {k: [round(v, 3) for v in vs] for k, vs in by_round.items()},
         }
 
     def dedup_and_workers(
@@ -246,14 +240,13 @@ class Bench:
         repeated, _ = self.corpus(
             f"half_repeated{suffix}", dedup_count, repeat_fraction=0.5, short=short
         )
-        systems = {
-            f"dedup{suffix}_{state}": self.pipeline(
-                f"dedup{suffix}_{state}",
-                repeated,
-                self.config(f"dedup_{state}", dedup=state == "on"),
+        systems = {}
+        for state in ("on", "off"):
+            name = f"dedup{suffix}_{state}"
+            config = self.config(f"dedup_{state}", dedup=state == "on")
+            systems[name] = self.tracked(
+                name, functools.partial(self.pipeline, name, repeated, config)
             )
-            for state in ("on", "off")
-        }
         files = self.settings.worker_files
         corpus, _ = self.corpus(f"workers{suffix}", worker_count, files=files, short=short)
         single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
@@ -266,8 +259,18 @@ class Bench:
             )
             flags = single + (processes if workers else ())
             name = f"workers{suffix}_{name}"
-            systems[name] = self.pipeline(name, corpus, self.config("default"), *flags)
+            config = self.config("default")
+            systems[name] = self.tracked(
+                name, functools.partial(self.pipeline, name, corpus, config, *flags)
+            )
         return systems
+
+    def tracked(self, name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """`run()`, measured again in later rounds where `name` is in TARGET_RATIOS."""
+        result = run()
+        if any(name in pair for pair in TARGET_RATIOS.values()):
+            self.rounds.track(name, result, run)
+        return result
 
     def batch_sizes(self, raw: dict[str, Any], segments: Path) -> dict[str, dict[str, Any]]:
         """Raw CTranslate2 over the short corpus's segments (length groups of ~170), one
