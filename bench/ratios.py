@@ -61,7 +61,9 @@ class Rounds:
         for name, results in self.results.items():
             seconds = [result["seconds"] for result in results]
             median = statistics.median(seconds)
-            systems[name] |= {
+            # A new dict: round one's result is the same object, and its ratios still need
+            # its own seconds.
+            systems[name] = systems[name] | {
                 "seconds": median,
                 "seconds_by_round": [round(value, 2) for value in seconds],
                 "tokens_per_second": round(results[0]["target_tokens"] / median, 1),
