@@ -66,7 +66,7 @@ class Rounds:
             systems[name] = systems[name] | {
                 "seconds": median,
                 "seconds_by_round": [round(value, 2) for value in seconds],
-                "tokens_per_second": round(results[0]["target_tokens"] / median, 1),
+                "tokens_per_second": round(rate(results[0] | {"seconds": median}), 1),
                 "peak_rss_mb": max(result["peak_rss_mb"] for result in results),
             }
 
@@ -100,6 +100,7 @@ def compute_ratios(
     whole = seconds("batch_size_whole_group")
     for size in BATCH_SIZES[1:]:
         ratios[f"batch_size_{size}_speedup"] = whole / seconds(f"batch_size_{size}")
+    # The targets' ratios above (from median seconds) give way to their per-round medians.
     by_round = {name: rounds.ratios(*pair) for name, pair in TARGET_RATIOS.items()}
     ratios |= {name: statistics.median(values) for name, values in by_round.items()}
     return ratios, by_round

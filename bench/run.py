@@ -54,7 +54,7 @@ class BenchSettings:
     hf_batch_size: int = 32
     raw_max_batch_size: int = 0  # 0: a whole length group in one batch
     model_dir: str = "models/bench-opus"
-    rounds: int = 3  # the TARGET_RATIOS pairs run this many times (bench/rounds.py)
+    rounds: int = 3  # the TARGET_RATIOS pairs run this many times (bench/ratios.py)
 
 
 class Bench:
@@ -195,6 +195,7 @@ class Bench:
                 "output": str(self.out / "runs" / "runinference"),
             },
         )
+        on_main_corpus = list(systems)
         for suffix, count, short in (
             ("", (s.dedup_paragraphs, s.worker_paragraphs), False),
             ("_short", (s.short_paragraphs, s.short_worker_paragraphs), True),
@@ -211,12 +212,7 @@ class Bench:
         self.rounds.again(s.rounds)
         self.rounds.medians(systems)
         translated = systems["pipeline"]["segments"]
-        for name in (
-            "pipeline",
-            "raw_ctranslate2",
-            "transformers_generate",
-            "runinference_pipeline",
-        ):
+        for name in on_main_corpus:
             result = systems[name]
             result["paragraphs_per_second"] = round(
                 paragraph_count * result["segments"] / translated / result["seconds"], 2
@@ -250,6 +246,7 @@ class Bench:
         files = self.settings.worker_files
         corpus, _ = self.corpus(f"workers{suffix}", worker_count, files=files, short=short)
         single = ("--inter_threads=1", "--intra_threads=1")  # one core per worker process
+        config = self.config("default")
         # The target compares worker processes (multi_processing, 1 vs 2); the in-process
         # run (the runner's own thread, no worker process to start) is measured beside them.
         for name, workers in (("in_process", 0), ("1_process", 1), ("2_processes", 2)):
@@ -259,7 +256,6 @@ class Bench:
             )
             flags = single + (processes if workers else ())
             name = f"workers{suffix}_{name}"
-            config = self.config("default")
             systems[name] = self.tracked(
                 name, functools.partial(self.pipeline, name, corpus, config, *flags)
             )
