@@ -45,7 +45,7 @@ run: install models
 # REFS=source scores against the run's own source text.
 eval: install models
 	test -f $(OUT)/run.json || $(MAKE) run OUT=$(OUT)
-	$(PY) -m pipeline.evaluate --run $(OUT) --references $(REFS) $(EVAL_ARGS)
+	$(PY) -m reports.evaluate --run $(OUT) --references $(REFS) $(EVAL_ARGS)
 
 # The same run on Beam's PortableRunner: a job service and an SDK worker pool on loopback.
 run-portable: install models

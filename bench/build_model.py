@@ -3,7 +3,7 @@
 A transformers `MarianMTModel` from a config (6+6 layers, d_model 512, 8 heads,
 FFN 2048) over a 32k SentencePiece vocabulary trained on the generated corpus,
 saved for HuggingFace `generate` and converted to CTranslate2 int8 for this
-pipeline (DESIGN.md fact 9). Random weights translate nothing, but with output
+pipeline (docs/architecture.md, "Facts"). Random weights translate nothing, but with output
 lengths forced every system does exactly the same arithmetic as a trained
 OPUS-MT model would.
 
@@ -19,7 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
-from transforms.model_store import write_manifest
+from backends.store import write_manifest
 
 VOCAB_SIZE = 32000
 SPECIALS = ("</s>", "<unk>")  # ids 0 and 1, as in OPUS-MT; "<pad>" is the last id

@@ -1,7 +1,7 @@
 """(d) What a Beam user would write: `RunInference` with a CTranslate2 `ModelHandler`
 and the default `BatchElements` batching (by count, not length).
 
-Beam has no CTranslate2 handler (DESIGN.md fact 7), so this is the obvious one. To
+Beam 2.77 has no CTranslate2 handler, so this is the obvious one. To
 do the same work as the other systems, each batch is translated per group of
 equal length (a forced output length holds for a whole `translate_batch` call).
 """

@@ -111,10 +111,10 @@ def transformers_generate(args: dict[str, Any]) -> dict[str, Any]:
 
 def model_load_seconds(settings: Any) -> float:
     """One model load, as each worker's `setup()` does it (excluded from pipeline times)."""
-    from transforms.model import TranslationModel
+    from backends import backend_for
 
     started = time.perf_counter()
-    TranslationModel(settings)
+    backend_for(settings).load_model()
     return time.perf_counter() - started
 
 

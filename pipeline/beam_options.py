@@ -12,7 +12,7 @@ from typing import Any
 
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipeline.config import ConfigError
+from core.errors import ConfigError
 from pipeline.options import CONFIG_KEYS
 
 

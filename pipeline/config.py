@@ -2,7 +2,7 @@
 
 Each section is the settings dataclass of the stage that uses it, so a key in
 the YAML is exactly a field a stage reads; an unknown key fails before the
-pipeline starts and names the key.
+pipeline starts and names the key. Every other check is in `pipeline.validate`.
 """
 
 from __future__ import annotations
@@ -10,27 +10,28 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from backends import EXECUTION_SETTINGS, ModelSettings
+from backends.store import recorded_checksums
+from core.errors import ConfigError
+from pipeline.validate import check_config
+from readers import ReadSettings
+from text.glossary import Glossary, load_glossary
 from transforms.detect_language import LanguageSettings
-from transforms.glossary import Glossary, GlossaryError, load_glossary
 from transforms.guard import GuardSettings
-from transforms.model import EXECUTION_SETTINGS, MODEL_STYLES, ModelSettings
-from transforms.model_store import recorded_checksums
 from transforms.protect import ProtectSettings
-from transforms.read import ReadSettings
 from transforms.route import Route
-from transforms.spans import SPAN_KINDS
 from transforms.split import SplitSettings
 from transforms.translate import TranslateSettings
 
-
-class ConfigError(ValueError):
-    """A configuration problem the user must fix; the message says which key and how."""
+DEFAULT_MODEL = "default"
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,13 @@ class PipelineConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def defined_models(self) -> dict[str, ModelSettings]:
+        """Every model the config defines, by name (`default` is the `model` section)."""
+        return {**self.models, **({DEFAULT_MODEL: self.model} if self.model else {})}
+
     def model_table(self) -> dict[str, ModelSettings]:
-        """Every model a route uses, by name (`default` is the `model` section)."""
-        table = dict(self.models)
-        if self.model is not None:
-            table[DEFAULT_MODEL] = self.model
+        """Every model a route uses, by name."""
+        table = self.defined_models()
         return {name: table[name] for name in sorted({route.model for route in self.route_table()})}
 
     def route_table(self) -> list[Route]:
@@ -69,44 +72,10 @@ class PipelineConfig:
             return list(self.routes)
         return [Route("*", target, DEFAULT_MODEL) for target in self.target_lang]
 
-    def validate(self) -> None:
-        """Fails on combinations no stage could carry out, naming the key to fix."""
-        if not self.routes and self.model is None:
-            raise ConfigError("no model: set `model.path` (or --model DIR), or `models` + `routes`")
-        names = set(self.models) | ({DEFAULT_MODEL} if self.model else set())
-        for index, route in enumerate(self.route_table()):
-            if route.model not in names:
-                raise ConfigError(
-                    f"routes[{index}].model: no model named {route.model!r}; "
-                    f"defined: {', '.join(sorted(names)) or 'none'}"
-                )
-            if route.target not in self.target_lang:
-                raise ConfigError(
-                    f"routes[{index}].target: {route.target!r} is not in target_lang "
-                    f"{self.target_lang}; add it there or remove the route"
-                )
-        for name, model in {**self.models, DEFAULT_MODEL: self.model}.items():
-            if model is not None and model.style not in MODEL_STYLES:
-                raise ConfigError(f"models.{name}.style must be one of {', '.join(MODEL_STYLES)}")
-        self._validate_fidelity()
-
-    def _validate_fidelity(self) -> None:
-        unknown = sorted(set(self.protect.kinds) - set(SPAN_KINDS))
-        if unknown:
-            raise ConfigError(
-                f"protect.kinds: unknown kind {unknown[0]!r}; valid: {', '.join(SPAN_KINDS)}"
-            )
-        if self.protect.glossary:
-            try:
-                load_glossary(self.protect.glossary)
-            except GlossaryError as exc:
-                raise ConfigError(f"protect.glossary: {exc}") from exc
-        for pair, bounds in self.guard.length_ratios.items():
-            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
-                raise ConfigError(f"guard.length_ratios.{pair} must be [min, max] with min < max")
-
-
-DEFAULT_MODEL = "default"
+    @staticmethod
+    def model_key(name: str) -> str:
+        """The config section of a model, for messages."""
+        return "model" if name == DEFAULT_MODEL else f"models.{name}"
 
 
 def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = None) -> str:
@@ -145,25 +114,31 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         raise ConfigError(
             f"unknown key {where}{unknown[0]!r}; valid keys here: {', '.join(sorted(known))}"
         )
-    kwargs = {}
-    for name, value in values.items():
-        kind = known[name].type
-        if kind == "dict[str, ModelSettings]":
-            value = {
-                key: _section(ModelSettings, item, f"{where}{name}.{key}")
-                for key, item in _mapping(value, f"{where}{name}").items()
-            }
-        elif kind == "list[Route]":
-            if not isinstance(value, list):
-                raise ConfigError(f"{where}{name} must be a list of {{source, target, model}}")
-            value = [_section(Route, item, f"{where}{name}[{i}]") for i, item in enumerate(value)]
-        elif kind.removesuffix(" | None") in _SECTION_TYPES:
-            value = _section(_SECTION_TYPES[kind.removesuffix(" | None")], value, f"{where}{name}")
-        kwargs[name] = value
+    hints = typing.get_type_hints(cls)
+    kwargs = {name: _value(hints[name], value, f"{where}{name}") for name, value in values.items()}
     try:
         return cls(**kwargs)
     except TypeError as exc:
         raise ConfigError(f"{where.rstrip('.') or 'config'}: {exc}") from exc
+
+
+def _value(hint: Any, value: Any, where: str) -> Any:
+    """`value` as the field's type: sections (dataclasses), optional sections, and lists
+    and maps of sections are built; other values are checked by `pipeline.validate`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union) and type(None) in args:
+        (inner,) = (arm for arm in args if arm is not type(None))
+        return None if value is None else _value(inner, value, where)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, _mapping(value, where), f"{where}.")
+    if origin is dict and dataclasses.is_dataclass(args[1]):
+        return {key: _value(args[1], item, f"{where}.{key}") for key, item in _mapping(value, where).items()}
+    if origin is list and dataclasses.is_dataclass(args[0]):
+        if not isinstance(value, list):
+            names = ", ".join(f.name for f in dataclasses.fields(args[0]))
+            raise ConfigError(f"{where} must be a list of {{{names}}}")
+        return [_value(args[0], item, f"{where}[{i}]") for i, item in enumerate(value)]
+    return value
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -172,19 +147,12 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _section(cls: type, value: Any, where: str) -> Any:
-    return _build(cls, _mapping(value, where), f"{where}.")
-
-
-_SECTION_TYPES = {
-    "ReadSettings": ReadSettings,
-    "SplitSettings": SplitSettings,
-    "LanguageSettings": LanguageSettings,
-    "ModelSettings": ModelSettings,
-    "TranslateSettings": TranslateSettings,
-    "ProtectSettings": ProtectSettings,
-    "GuardSettings": GuardSettings,
-}
+def _required_keys(cls: type) -> list[str]:
+    """The fields of `cls` without a default."""
+    missing = dataclasses.MISSING
+    return [
+        f.name for f in dataclasses.fields(cls) if f.default is missing and f.default_factory is missing
+    ]
 
 
 def _set_dotted(values: dict[str, Any], dotted: str, value: Any) -> None:
@@ -210,9 +178,9 @@ def load_config(path: str | None, overrides: dict[str, Any]) -> PipelineConfig:
         values["input"] = [values["input"]]
     if isinstance(values.get("target_lang"), str):
         values["target_lang"] = [lang.strip() for lang in values["target_lang"].split(",")]
-    for required in ("input", "output"):
-        if not values.get(required):
-            raise ConfigError(f"{required!r} is not set: give --{required} or set it in the config")
+    for name in _required_keys(PipelineConfig):
+        if not values.get(name):
+            raise ConfigError(f"{name!r} is not set: give --{name} or set it in the config")
     config = _build(PipelineConfig, values, "")
-    config.validate()
+    check_config(config)
     return config

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from backends import backend_for
+from core.names import Table, Tag
 from pipeline.config import PipelineConfig, settings_fingerprint
 from pipeline.progress import ReportProgress
+from text.glossary import load_glossary
 from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
-from transforms.glossary import load_glossary
 from transforms.guard import GuardTranslations
-from transforms.model import TranslationModelHandler
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
-from transforms.rebuild import (
-    DOCUMENTS_TAG,
-    INCOMPLETE_TAG,
-    OUTPUT_TAGS,
-    SEGMENTS_TAG,
-    RebuildDocuments,
-)
-from transforms.records import ERRORS_TAG
+from transforms.rebuild import OUTPUT_TAGS, RebuildDocuments
 from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
 from transforms.segment import SegmentLongParagraphs
@@ -34,7 +28,7 @@ def build_pipeline(
     config: PipelineConfig,
     previous_run: str | None = None,
     progress_dir: str | None = None,
-) -> dict[str, beam.PCollection]:
+) -> dict[Table, beam.PCollection]:
     """Adds the translation graph to `p`; returns the PCollections it writes, by table.
 
     With `previous_run` (an earlier output directory), documents it already translated
@@ -44,7 +38,7 @@ def build_pipeline(
     glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
     fingerprint = settings_fingerprint(config, glossary)
     routes = RouteTable(config.route_table(), models)
-    handlers = {name: TranslationModelHandler(model) for name, model in models.items()}
+    backends = {name: backend_for(model) for name, model in models.items()}
     smallest_input = min(model.max_input_tokens for model in models.values())
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
     to_translate, reused = documents, None
@@ -54,18 +48,18 @@ def build_pipeline(
         )
     paragraphs = to_translate | "SplitParagraphs" >> SplitParagraphs(config.split)
     segments = (
-        paragraphs.paragraphs
+        paragraphs[Tag.PARAGRAPHS]
         | "ProtectSpans" >> ProtectSpans(config.protect, smallest_input)
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
         | "ApplyGlossary" >> ApplyGlossary(glossary, models)
-        | "SegmentLongParagraphs" >> SegmentLongParagraphs(models)
-        | "TranslateSegments" >> TranslateSegments(handlers, config.translate)
-        | "GuardTranslations" >> GuardTranslations(config.guard, config.language, handlers)
+        | "SegmentLongParagraphs" >> SegmentLongParagraphs(backends)
+        | "TranslateSegments" >> TranslateSegments(backends, config.translate)
+        | "GuardTranslations" >> GuardTranslations(config.guard, config.language, backends)
         | "RestoreSpans" >> RestoreSpans()
     )
     if progress_dir:
-        progress = {"documents": documents, "read_errors": read_errors, "segments": segments}
+        progress = {Tag.DOCUMENTS: documents, Tag.READ_ERRORS: read_errors, Tag.SEGMENTS: segments}
         _ = progress | "ReportProgress" >> ReportProgress(progress_dir)
     # Each branch is rebuilt where its segments are produced (fused, so without a shuffle).
     parts = [segments | "RebuildDocuments" >> RebuildDocuments(fingerprint)]
@@ -77,21 +71,21 @@ def build_pipeline(
     }
     accounting = {
         "read": documents,
-        "written": rebuilt[DOCUMENTS_TAG],
-        "refused": paragraphs[ERRORS_TAG],
-        "incomplete": rebuilt[INCOMPLETE_TAG],
+        "written": rebuilt[Tag.DOCUMENTS],
+        "refused": paragraphs[Tag.ERRORS],
+        "incomplete": rebuilt[Tag.INCOMPLETE],
     } | "CheckAccounting" >> CheckAccounting(config.target_lang)
     errors = (
         read_errors,
-        paragraphs[ERRORS_TAG],
-        rebuilt[ERRORS_TAG],
-        rebuilt[INCOMPLETE_TAG],
+        paragraphs[Tag.ERRORS],
+        rebuilt[Tag.ERRORS],
+        rebuilt[Tag.INCOMPLETE],
         accounting,
     ) | "AllErrors" >> beam.Flatten()
     tables = {
-        "segments": rebuilt[SEGMENTS_TAG],
-        "documents": rebuilt[DOCUMENTS_TAG],
-        "errors": errors,
+        Table.SEGMENTS: rebuilt[Tag.SEGMENTS],
+        Table.DOCUMENTS: rebuilt[Tag.DOCUMENTS],
+        Table.ERRORS: errors,
     }
     _ = tables | "WriteOutputs" >> WriteOutputs(config.output)
     return tables

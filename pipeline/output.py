@@ -16,13 +16,8 @@ from urllib.parse import urlparse
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import ConfigError
-from transforms.write import OUTPUT_TABLES
-
-RUN_INFO = "run.json"
-REPORT_HTML = "report.html"
-# Files a run writes at the top of its output directory besides the tables.
-RUN_FILES = (RUN_INFO, REPORT_HTML)
+from core.errors import ConfigError
+from core.names import RUN_FILES, File, Table
 
 
 def new_run_id() -> str:
@@ -41,7 +36,7 @@ class StagedOutput:
         if not FileSystems.exists(self.final):
             return
         entries = self._entries(self.final)
-        foreign = sorted(set(entries) - set(OUTPUT_TABLES) - set(RUN_FILES))
+        foreign = sorted(set(entries) - set(Table) - set(RUN_FILES))
         if foreign:
             raise ConfigError(
                 f"--output {self.final} holds files that are not a run's ({', '.join(foreign)}); "
@@ -54,7 +49,7 @@ class StagedOutput:
             )
 
     def holds_run(self) -> bool:
-        return FileSystems.exists(FileSystems.join(self.final, RUN_INFO))
+        return FileSystems.exists(FileSystems.join(self.final, File.RUN_INFO))
 
     def commit(self) -> None:
         """Moves the finished run into place, replacing the previous one."""
@@ -69,7 +64,7 @@ class StagedOutput:
         if old:
             FileSystems.delete(old)
         staged = [m.path for m in FileSystems.match([f"{self.staging}/**"])[0].metadata_list]
-        ordered = sorted(staged, key=lambda path: path.endswith("/" + RUN_INFO))
+        ordered = sorted(staged, key=lambda path: path.endswith(f"/{File.RUN_INFO}"))
         for path in ordered:
             FileSystems.copy([path], [self.final + path[len(self.staging) :]])
         FileSystems.delete([self.staging])

@@ -30,20 +30,20 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import apache_beam as beam
-import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from transforms.read import document_format
-from transforms.records import ErrorRecord, Segment, SegmentStatus
+from core.names import Column, Tag
+from core.records import ErrorRecord, Segment, SegmentStatus
+from readers import ReadSettings, reader_class
 
 FLUSH_SECONDS = 0.5
 BAR_REFRESH_SECONDS = 0.5
 RATE_WINDOW_SECONDS = 10.0
-DOCUMENTS = "documents"
-TARGET_TOKENS = "target_tokens"
+DOCUMENTS = Tag.DOCUMENTS
+TARGET_TOKENS = Column.TARGET_TOKENS
 LOG = logging.getLogger(__name__)
 
 
@@ -81,9 +81,9 @@ def count_segment(seg: Segment) -> dict[str, int]:
 
 
 COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {
-    "documents": count_document,
-    "read_errors": count_read_error,
-    "segments": count_segment,
+    Tag.DOCUMENTS: count_document,
+    Tag.READ_ERRORS: count_read_error,
+    Tag.SEGMENTS: count_segment,
 }
 
 
@@ -172,28 +172,13 @@ def read_progress(directory: str) -> Counter[str]:
 
 def count_corpus_documents(patterns: list[str]) -> int:
     """How many documents (or per-document errors) the reader will produce, for the time
-    left: one per text file, a row count from each Parquet footer, a line count per JSONL."""
+    left, as each file's reader counts them (an unsupported file's error row counts one)."""
     total = 0
     for match in FileSystems.match(patterns):
         for item in match.metadata_list:
-            fmt = document_format(item.path)
-            if fmt == "parquet":
-                with FileSystems.open(item.path) as handle:
-                    total += pq.ParquetFile(handle).metadata.num_rows
-            elif fmt == "jsonl":
-                total += _count_lines(item.path)
-            else:
-                total += 1  # a text document, or an unsupported file's error row
+            reader = reader_class(item.path)
+            total += reader(ReadSettings()).count_documents(item.path) if reader else 1
     return total
-
-
-def _count_lines(path: str) -> int:
-    lines, last = 0, b"\n"
-    with FileSystems.open(path) as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (last != b"\n")
 
 
 def format_progress(counts: Counter[str], total: int | None, tokens_per_second: float) -> str:

@@ -10,7 +10,6 @@ import sys
 import time
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import (
     DirectOptions,
     PipelineOptions,
@@ -19,20 +18,22 @@ from apache_beam.options.pipeline_options import (
 )
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
+from backends import ModelSettings
+from backends.store import is_local
+from core.errors import ConfigError
+from core.names import RunKey, SummaryKey
 from pipeline.audit import name_violations
 from pipeline.beam_options import beam_flags
-from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig, load_config
+from pipeline.config import PipelineConfig, load_config
 from pipeline.dataflow_job import describe_job
 from pipeline.graph import build_pipeline
-from pipeline.html_report import write_html_report
 from pipeline.options import TranslationOptions
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
-from pipeline.report import format_summary
 from pipeline.run_info import write_run_info
-from pipeline.validate import validate_config
-from transforms.model import ModelSettings
-from transforms.model_store import is_local
+from pipeline.validate import check_run
+from reports.html import write_html_report
+from reports.summary import format_summary
 
 LOG = logging.getLogger(__name__)
 
@@ -75,17 +76,6 @@ def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig
     )
 
 
-def check_models(config: PipelineConfig) -> None:
-    for name, model in config.model_table().items():
-        for file in ("model.bin", model.source_spm, model.target_spm):
-            if not FileSystems.exists(FileSystems.join(model.path, file)):
-                key = "model.path" if name == DEFAULT_MODEL else f"models.{name}.path"
-                raise ConfigError(
-                    f"{key}: {model.path} has no {file}; build the test models with "
-                    "`make models` or convert a model (README: Using a real model)"
-                )
-
-
 class AccountingError(RuntimeError):
     """The run finished but lost or duplicated documents; its output was not committed."""
 
@@ -98,7 +88,7 @@ def dry_run(pipeline: beam.Pipeline, config: PipelineConfig) -> dict:
     if not all(is_local(model.path) for model in config.model_table().values()):
         raise ConfigError("a dry run builds the job offline: give a local --model to take its id")
     build_pipeline(pipeline, config)
-    return {"output": config.output, "dataflow_job": describe_job(pipeline.run())}
+    return {RunKey.OUTPUT: config.output, RunKey.DATAFLOW_JOB: describe_job(pipeline.run())}
 
 
 def run(argv: list[str]) -> dict:
@@ -115,8 +105,7 @@ def run(argv: list[str]) -> dict:
         config = with_thread_defaults(config, workers)
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
-    check_models(config)
-    validate_config(config, local, workers)
+    check_run(config, local, workers)
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
     previous_run = output.final if config.incremental and output.holds_run() else None
@@ -128,19 +117,19 @@ def run(argv: list[str]) -> dict:
         result = pipeline.run()
         result.wait_until_finish()
     info = write_run_info(config, options, result, started, output.staging)
-    if not info["accounting"]["ok"]:
+    if not info[RunKey.ACCOUNTING][RunKey.OK]:
         try:
             name_violations(staged, runner, options)
             info = write_run_info(config, options, result, started, output.staging)
         except Exception:  # noqa: BLE001 - the run fails as an accounting failure all the same
             LOG.exception("could not name the documents behind the accounting violation")
         raise AccountingError(
-            f"documents lost or duplicated: {info['accounting']['violations']}; the run is "
+            f"documents lost or duplicated: {info[RunKey.ACCOUNTING][RunKey.VIOLATIONS]}; the run is "
             f"left in {output.staging} (errors/ rows with stage 'accounting'), "
             f"{config.output} is unchanged"
         )
-    if "error" not in info["summary"]:
-        write_html_report(output.staging, info["summary"], info)
+    if SummaryKey.ERROR not in info[RunKey.SUMMARY]:
+        write_html_report(output.staging, info[RunKey.SUMMARY], info)
     output.commit()
     return info
 
@@ -159,13 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     except AccountingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    if "dataflow_job" in info:
-        print(json.dumps(info["dataflow_job"], indent=2, default=str))
+    if RunKey.DATAFLOW_JOB in info:
+        print(json.dumps(info[RunKey.DATAFLOW_JOB], indent=2, default=str))
         return 0
-    summary = info["summary"]
-    print(summary["error"] if "error" in summary else format_summary(summary))
-    counts = info["counts"]
-    print(f"wrote {info['output']}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    summary = info[RunKey.SUMMARY]
+    error = summary.get(SummaryKey.ERROR)
+    print(error if error else format_summary(summary))
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(info[RunKey.COUNTS].items()))
+    print(f"wrote {info[RunKey.OUTPUT]}: {counts}")
     return 0
 
 

@@ -1,11 +1,10 @@
-"""Checks that fail a run before the pipeline starts, each naming the key and the fix.
+"""Every check of a configuration, each failing with a message naming the key and the fix.
 
-Unknown keys are refused by `pipeline.config` and missing model files by
-`pipeline.run.check_models`; here: values of the wrong type or out of range, a model
-directory that does not match its manifest, and settings this machine cannot carry
-out (`device: cuda` with no GPU, a compute type the device does not support).
-Device checks run for local runs only: a launcher of a Dataflow or Flink job need not
-have the workers' GPUs.
+`check_config` runs when a config is loaded (unknown keys are refused while it is parsed):
+routes, models and the fidelity sections must fit together. `check_run` runs before a
+local or cluster run starts: model files, values of the wrong type or out of range, a
+model directory that does not match its manifest, and settings this machine cannot carry
+out (each model's backend says which: `device: cuda` with no GPU, say).
 """
 
 from __future__ import annotations
@@ -15,17 +14,15 @@ import logging
 import os
 import types
 import typing
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.config import DEFAULT_MODEL, ConfigError, PipelineConfig
-from transforms.model import MANIFEST, ModelSettings
-from transforms.model_store import (
-    ModelVerificationError,
-    is_local,
-    read_manifest,
-    verify_model_dir,
-)
+from backends import BACKENDS, MODEL_STYLES, ModelSettings, backend_for
+from core.errors import ConfigError
+from text.glossary import GlossaryError, load_glossary
+from text.spans import SPAN_KINDS
+
+if TYPE_CHECKING:
+    from pipeline.config import PipelineConfig
 
 LOG = logging.getLogger(__name__)
 
@@ -112,55 +109,6 @@ def check_values(settings: Any, where: str = "") -> None:
                 check_values(item, f"{key}.{name}.")
 
 
-def check_manifest(model: ModelSettings, key: str) -> None:
-    """A model directory with a manifest.json must hold exactly the files it lists, and
-    the settings must fit the model it describes."""
-    if not is_local(model.path):
-        return  # workers verify their copy (transforms.model_store)
-    manifest = read_manifest(model.path)
-    if manifest is None:
-        return
-    try:
-        verify_model_dir(Path(model.path), manifest)
-    except ModelVerificationError as exc:
-        raise ConfigError(
-            f"{key}.path: {exc}: the model directory is incomplete or was changed after "
-            "conversion; copy it again or re-run `make convert`"
-        ) from exc
-    if "style" in manifest and manifest["style"] != model.style:
-        raise ConfigError(
-            f"{key}.style: {model.style!r}, but {model.path}/{MANIFEST} says the model is "
-            f"{manifest['style']!r}; set `style: {manifest['style']}`"
-        )
-    for setting in ("max_input_tokens", "max_decoding_length"):
-        limit, value = manifest.get(setting), getattr(model, setting)
-        if limit is not None and value > limit:
-            raise ConfigError(
-                f"{key}.{setting}: {value} is more than the model takes ({limit}, from its "
-                f"{MANIFEST}); set it to {limit} or less"
-            )
-
-
-def check_device(model: ModelSettings, key: str) -> None:
-    """The device exists here and supports the compute type."""
-    import ctranslate2
-
-    gpus = ctranslate2.get_cuda_device_count()
-    if model.device == "cuda" and gpus == 0:
-        raise ConfigError(
-            f"{key}.device: cuda, but CTranslate2 sees no CUDA device on this machine; "
-            "set `device: cpu` (--device cpu) or run where a GPU is visible"
-        )
-    device = "cuda" if model.device == "cuda" or (model.device == "auto" and gpus) else "cpu"
-    wanted = model.resolved_compute_type()
-    supported = sorted(ctranslate2.get_supported_compute_types(device))
-    if wanted not in ("auto", "default") and wanted not in supported:
-        raise ConfigError(
-            f"{key}.compute_type: {wanted} is not supported on {device} here; "
-            f"use one of {', '.join(supported)} (or `default`)"
-        )
-
-
 def warn_oversubscription(model: ModelSettings, key: str, workers: int) -> None:
     cores = len(os.sched_getaffinity(0))
     threads = workers * model.inter_threads * model.intra_threads
@@ -173,12 +121,57 @@ def warn_oversubscription(model: ModelSettings, key: str, workers: int) -> None:
         )  # fmt: skip
 
 
-def validate_config(config: PipelineConfig, local: bool, workers: int) -> None:
-    """Raises ConfigError for the first problem found; warns about slow settings."""
+def check_config(config: PipelineConfig) -> None:
+    """Fails on combinations no stage could carry out, naming the key to fix."""
+    if not config.routes and config.model is None:
+        raise ConfigError("no model: set `model.path` (or --model DIR), or `models` + `routes`")
+    defined = config.defined_models()
+    for index, route in enumerate(config.route_table()):
+        if route.model not in defined:
+            raise ConfigError(
+                f"routes[{index}].model: no model named {route.model!r}; "
+                f"defined: {', '.join(sorted(defined)) or 'none'}"
+            )
+        if route.target not in config.target_lang:
+            raise ConfigError(
+                f"routes[{index}].target: {route.target!r} is not in target_lang "
+                f"{config.target_lang}; add it there or remove the route"
+            )
+    for name, model in defined.items():
+        key = config.model_key(name)
+        if model.style not in MODEL_STYLES:
+            raise ConfigError(f"{key}.style must be one of {', '.join(MODEL_STYLES)}")
+        if model.backend not in BACKENDS:
+            raise ConfigError(f"{key}.backend must be one of {', '.join(sorted(BACKENDS))}")
+    check_fidelity(config)
+
+
+def check_fidelity(config: PipelineConfig) -> None:
+    unknown = sorted(set(config.protect.kinds) - set(SPAN_KINDS))
+    if unknown:
+        raise ConfigError(
+            f"protect.kinds: unknown kind {unknown[0]!r}; valid: {', '.join(SPAN_KINDS)}"
+        )
+    if config.protect.glossary:
+        try:
+            load_glossary(config.protect.glossary)
+        except GlossaryError as exc:
+            raise ConfigError(f"protect.glossary: {exc}") from exc
+    for pair, bounds in config.guard.length_ratios.items():
+        if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+            raise ConfigError(f"guard.length_ratios.{pair} must be [min, max] with min < max")
+
+
+def check_run(config: PipelineConfig, local: bool, workers: int) -> None:
+    """Before a run starts: raises ConfigError for the first problem found; warns about
+    slow settings. Device checks run for local runs only: a launcher of a Dataflow or
+    Flink job need not have the workers' GPUs."""
+    backends = {name: backend_for(model) for name, model in config.model_table().items()}
+    for name, backend in backends.items():
+        backend.check_files(config.model_key(name))
     check_values(config)
-    for name, model in config.model_table().items():
-        key = "model" if name == DEFAULT_MODEL else f"models.{name}"
-        check_manifest(model, key)
+    for name, backend in backends.items():
+        key = config.model_key(name)
+        backend.check(key, local)
         if local:
-            check_device(model, key)
-            warn_oversubscription(model, key, workers)
+            warn_oversubscription(backend.settings, key, workers)

@@ -2,7 +2,7 @@ import codecs
 
 import pytest
 
-from transforms.decode import DecodeError, decode_bytes
+from readers.decode import DecodeError, decode_bytes
 
 GERMAN = "Grüße aus Köln: schöne Straßen, größere Plätze und überall Fußgänger."
 

@@ -12,14 +12,14 @@ import yaml
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import segment_rows, table, translate
 from tools.build_test_models import swapcase_reference
-from transforms.dedup import (
+from inference.memo import (
     VALUE_BYTES_PER_ENTRY,
     MemoGeneration,
     TranslationMemo,
     fan_out,
     translation_changes,
 )
-from transforms.records import Segment, SegmentStatus
+from core.records import Segment, SegmentStatus
 
 SIGNATURE = "Mit freundlichen Grüßen, Hanna Weber"
 LONG = " ".join(f"Das ist der Satz Nummer {n} in einem langen Absatz." for n in range(12))
@@ -141,7 +141,7 @@ def test_a_generation_finds_every_key_and_is_full_by_entries_or_value_bytes():
 
 
 def test_what_the_memo_cannot_pack_is_translated_again(monkeypatch):
-    monkeypatch.setattr("transforms.dedup.MAX_SHARED_PARTS", 1)
+    monkeypatch.setattr("inference.memo.MAX_SHARED_PARTS", 1)
     memo = TranslationMemo(capacity=4)
     remember(memo, "a")
     failing = memo_segment("b", "x")
@@ -161,7 +161,7 @@ def test_what_the_memo_cannot_pack_is_translated_again(monkeypatch):
 
 
 def test_failures_with_their_own_messages_share_one_part(monkeypatch):
-    monkeypatch.setattr("transforms.dedup.MAX_SHARED_PARTS", 2)
+    monkeypatch.setattr("inference.memo.MAX_SHARED_PARTS", 2)
     memo = TranslationMemo(capacity=8)
     remember(memo, "a")
     failed = {}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import evaluate, read_references
+from reports.evaluate import evaluate, read_references
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tests.test_pipeline_end_to_end import translate
 
@@ -49,7 +49,7 @@ def test_sample_references_cover_every_sample_paragraph(copy_run):
 
 
 def test_cli_prints_the_table(copy_run):
-    command = [sys.executable, "-m", "pipeline.evaluate"]
+    command = [sys.executable, "-m", "reports.evaluate"]
     done = subprocess.run(
         [*command, "--run", str(copy_run), "--references", str(REFERENCES)],
         capture_output=True,

@@ -22,7 +22,7 @@ from pipeline.config import load_config
 from tests.conftest import run_pipeline
 from tests.test_pipeline_end_to_end import table
 from transforms.model import ModelSettings, TranslationModelHandler
-from transforms.records import Segment, SegmentStatus
+from core.records import Segment, SegmentStatus
 from transforms.translate import TranslateBatches, TranslateSettings
 
 GOOD = "Ein ganz normaler Absatz.\n\nUnd noch einer."

@@ -11,7 +11,7 @@ from pipeline.config import ConfigError, load_config, settings_fingerprint
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 from tests.test_protect import translate_document
-from transforms.glossary import Glossary, GlossaryError, parse_glossary
+from text.glossary import Glossary, GlossaryError, parse_glossary
 
 GLOSSARY = """\
 # source_lang\ttarget_lang\tterm\ttranslation (none: keep the term)

@@ -15,7 +15,7 @@ from tests.test_protect import segment
 from transforms.detect_language import LanguageSettings
 from transforms.guard import DegenerateOutput, GuardSettings, longest_repeat
 from transforms.model import ModelSettings, TranslationModelHandler
-from transforms.records import Segment
+from core.records import Segment
 
 GERMAN = [
     "Die Stadtbibliothek öffnet am Montag ihren neuen Lesesaal im zweiten Stock.",

@@ -12,7 +12,7 @@ import pytest
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from transforms.model import ModelSettings, TranslationModelHandler
-from transforms.model_store import (
+from backends.store import (
     ModelVerificationError,
     main,
     prepare_model,
@@ -99,7 +99,7 @@ def test_manifest_without_files_is_refused_with_the_reason(model_copy):
 def test_model_without_manifest(model_copy, tmp_path, capsys):
     (model_copy / "manifest.json").unlink()
     assert prepare_model(str(model_copy), tmp_path / "cache", copy=False) == str(model_copy)
-    with pytest.raises(ModelVerificationError, match="no manifest.json.*transforms.model_store"):
+    with pytest.raises(ModelVerificationError, match="no manifest.json.*backends.store"):
         prepare_model(str(model_copy), tmp_path / "cache", copy=True)
     assert main([str(model_copy), "--model_id", "my-model"]) == 0
     assert "my-model, 5 files" in capsys.readouterr().out

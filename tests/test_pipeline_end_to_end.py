@@ -15,7 +15,7 @@ import pytest
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tools.build_test_models import swapcase_reference
-from transforms.spans import SPAN_KINDS, fenced_code_ranges, find_spans
+from text.spans import SPAN_KINDS, fenced_code_ranges, find_spans
 
 SAMPLE_FILES = sorted(p for p in SAMPLE_CORPUS.rglob("*") if p.suffix in (".txt", ".md"))
 
@@ -82,7 +82,7 @@ def test_sample_segments_have_languages_statuses_and_scores(sample_copy):
 def test_outputs_readable_by_pyarrow_and_polars(sample_copy):
     import pyarrow.dataset as ds
 
-    from transforms.schemas import document_schema, error_schema, segment_schema
+    from core.schemas import document_schema, error_schema, segment_schema
 
     for name, schema in (
         ("segments", segment_schema),

@@ -16,7 +16,7 @@ import pytest
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tools.local_cluster import LocalCluster, local_cluster
-from transforms.schemas import document_schema, error_schema, segment_schema
+from core.schemas import document_schema, error_schema, segment_schema
 
 ORDER = {
     "segments": "doc_id, segment_index",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import local_pipeline
 from tests.test_pipeline_end_to_end import table, translate
-from transforms.placeholders import (
+from text.placeholders import (
     DUPLICATED_FLAG,
     MISSING_FLAG,
     UNEXPECTED_FLAG,
@@ -22,8 +22,8 @@ from transforms.placeholders import (
     unmask,
 )
 from transforms.protect import RestoreSpans, protect_paragraph
-from transforms.records import Segment, SegmentStatus
-from transforms.spans import SPAN_KINDS, fenced_code_ranges, find_spans
+from core.records import Segment, SegmentStatus
+from text.spans import SPAN_KINDS, fenced_code_ranges, find_spans
 
 PARAGRAPHS = [
     "# Anleitung für die Installation",

@@ -8,7 +8,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import local_pipeline
 from transforms.rebuild import INCOMPLETE_TAG, AssembleDocuments, RebuildDocuments
-from transforms.records import Segment, SegmentStatus, TranslatedDocument
+from core.records import Segment, SegmentStatus, TranslatedDocument
 
 # doc "a": paragraph 0 whole, paragraph 1 in two sentences; doc "b": one paragraph.
 PIECES = {

@@ -1,4 +1,4 @@
-"""The run summary (run.json, `python -m pipeline.report`) and report.html, checked against
+"""The run summary (run.json, `python -m reports`) and report.html, checked against
 the route/status metrics and the Parquet tables, and rendered in headless Chromium."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipeline.report import main as report_main
+from reports.__main__ import main as report_main
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 
@@ -62,7 +62,7 @@ def test_summary_agrees_with_the_route_metrics_and_the_tables(report_run):
 def test_report_command_prints_the_summary_of_an_output_directory(report_run):
     info = json.loads((report_run / "run.json").read_text())
     printed = subprocess.run(
-        [sys.executable, "-m", "pipeline.report", str(report_run)],
+        [sys.executable, "-m", "reports", str(report_run)],
         cwd=ROOT,
         capture_output=True,
         text=True,

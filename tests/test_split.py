@@ -3,7 +3,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import local_pipeline
-from transforms.records import ERRORS_TAG, SourceDocument
+from core.records import ERRORS_TAG, SourceDocument
 from transforms.split import SplitParagraphs, SplitSettings, split_paragraphs
 
 DOCUMENTS = [

@@ -12,7 +12,7 @@ from apache_beam.utils.shared import Shared
 from tests.conftest import local_pipeline
 from tools.build_test_models import MAX_INPUT_TOKENS, swapcase_reference
 from transforms.model import ModelSettings, TranslationModel, TranslationModelHandler
-from transforms.records import Segment
+from core.records import Segment
 from transforms.translate import TranslateBatches, TranslateSegments, TranslateSettings
 
 TEXTS = ["Guten Morgen.", "Auf Wiedersehen!", "Ja.", "Nein.", "Vielleicht morgen.", "Gut."]

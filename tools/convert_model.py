@@ -28,8 +28,9 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from transforms.languages import NLLB_CODES
-from transforms.model import MANIFEST, ModelSettings, model_checksums
+from text.languages import NLLB_CODES
+from backends import ModelSettings
+from backends.store import MANIFEST, model_checksums
 
 SPM_FILES = ("source.spm", "target.spm")
 MULTILINGUAL_SPM = "sentencepiece.bpe.model"

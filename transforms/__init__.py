@@ -1,1 +1,17 @@
-"""Pipeline stages: one module per stage, each a PTransform or DoFn."""
+"""The pipeline stages, one module each, every one a PTransform; their order is in
+pipeline/graph.py."""
+
+__all__ = [
+    "accounting",
+    "detect_language",
+    "guard",
+    "protect",
+    "read",
+    "rebuild",
+    "reuse",
+    "route",
+    "segment",
+    "split",
+    "translate",
+    "write",
+]

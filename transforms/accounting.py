@@ -23,18 +23,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 from apache_beam.utils.windowed_value import WindowedValue
 
-from transforms.records import (
+from core.metrics import counter
+from core.names import Metric, Stage
+from core.records import (
     ErrorRecord,
     SourceDocument,
     TranslatedDocument,
     in_global_window,
 )
 
-STAGE = "accounting"
-VIOLATIONS_METRIC = "accounting_violations"  # run_info fails the run on it
 BALANCE_MODULUS = 1 << 128
 
 DocumentKey = tuple[str, str]
@@ -77,7 +76,7 @@ class BundleBalance(beam.DoFn):
 
 class CheckBalance(beam.DoFn):
     def __init__(self) -> None:
-        self.violations = Metrics.counter("corpus", VIOLATIONS_METRIC)
+        self.violations = counter(Metric.ACCOUNTING_VIOLATIONS)
 
     def process(self, balance: Balance) -> Iterator[ErrorRecord]:
         total, expected, found = balance
@@ -88,7 +87,7 @@ class CheckBalance(beam.DoFn):
             f"{expected} outcomes expected (documents read x targets), {found} found "
             "(written, incomplete, refused): documents lost or written twice"
         )
-        yield ErrorRecord("", None, STAGE, "AccountingViolation", message)
+        yield ErrorRecord("", None, Stage.ACCOUNTING, "AccountingViolation", message)
 
 
 class CheckAccounting(beam.PTransform):
@@ -164,7 +163,7 @@ class NameDocument(beam.DoFn):
         key, groups = element
         problem = account(key, groups, self.targets)
         if problem:
-            yield ErrorRecord(key[0], key[1], STAGE, "AccountingViolation", problem)
+            yield ErrorRecord(key[0], key[1], Stage.ACCOUNTING, "AccountingViolation", problem)
 
 
 class NameViolations(beam.PTransform):

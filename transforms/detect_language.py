@@ -1,7 +1,6 @@
 """DetectLanguage: a language and confidence for every paragraph of a document.
 
-py3langid ships its model in the wheel (no download) and classifies a paragraph
-in well under a millisecond. Paragraphs that are too short or too uncertain to
+Detection is text.langid's. Paragraphs that are too short or too uncertain to
 trust (names, signatures, dates) take the document's dominant language, and a
 language hint (per run, or per document from the input) overrides detection.
 """
@@ -14,9 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.records import Segment
+from core.metrics import counter
+from core.names import Metric
+from core.records import Segment
+from text.langid import letter_count, load_identifier
 
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
@@ -32,23 +33,12 @@ class LanguageSettings:
     min_confidence: float = 0.8
 
 
-def load_identifier() -> LanguageIdentifier:
-    """py3langid's identifier with its bundled model, probabilities normalized to 0–1."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def letter_count(text: str) -> int:
-    return sum(1 for ch in text if ch.isalpha())
-
-
 class DetectDocumentLanguages(beam.DoFn):
     """A document's list of paragraph segments in, the same list with languages out."""
 
     def __init__(self, settings: LanguageSettings) -> None:
         self.settings = settings
-        self.fallbacks = Metrics.counter("corpus", "language_document_fallbacks")
+        self.fallbacks = counter(Metric.LANGUAGE_DOCUMENT_FALLBACKS)
 
     def setup(self) -> None:
         # Loaded at the first paragraph that needs it (0.6 s per worker process): a

@@ -26,23 +26,18 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
-from apache_beam.utils.shared import Shared
 
-from transforms.detect_language import LanguageSettings, letter_count, load_identifier
-from transforms.model import (
-    OUTPUT_LIMIT_FLAG,
-    Hypothesis,
-    TranslationModel,
-    TranslationModelHandler,
-)
-from transforms.placeholders import without_placeholders
-from transforms.records import Segment, SegmentStatus
+from backends import Decoding, Hypothesis, ModelBackend, TranslationModel
+from core.metrics import counter
+from core.names import Metric, Stage
+from core.records import Segment, SegmentStatus
+from text.langid import letter_count, load_identifier
+from text.placeholders import without_placeholders
+from transforms.detect_language import LanguageSettings
+from transforms.translate import OUTPUT_LIMIT_FLAG
 
-STAGE = "guard"
 REPETITION_FLAG = "repetition"
 TOO_LONG_FLAG = "length_ratio_high"
 TOO_SHORT_FLAG = "length_ratio_low"
@@ -78,12 +73,12 @@ class GuardSettings:
         )
         return low, high
 
-    def retry_options(self) -> dict[str, Any]:
-        return {
-            "beam_size": self.retry_beam_size,
-            "repetition_penalty": self.retry_repetition_penalty,
-            "no_repeat_ngram_size": self.retry_no_repeat_ngram_size,
-        }
+    def retry_decoding(self) -> Decoding:
+        return Decoding(
+            beam_size=self.retry_beam_size,
+            repetition_penalty=self.retry_repetition_penalty,
+            no_repeat_ngram_size=self.retry_no_repeat_ngram_size,
+        )
 
 
 def longest_repeat(text: str, min_times: int, at_least: int) -> int:
@@ -146,26 +141,21 @@ class GuardSegments(beam.DoFn):
         self,
         settings: GuardSettings,
         language: LanguageSettings,
-        handlers: dict[str, TranslationModelHandler],
-        shared: Shared,
+        backends: dict[str, ModelBackend],
     ) -> None:
         self.settings = settings
         self.language = language
-        self.handlers = handlers
-        self.shared = shared
-        self.flagged = Metrics.counter("corpus", "segments_degenerate")
-        self.retried = Metrics.counter("corpus", "segments_retried")
-        self.still_degenerate = Metrics.counter("corpus", "segments_degenerate_after_retry")
+        self.backends = backends
+        self.flagged = counter(Metric.SEGMENTS_DEGENERATE)
+        self.retried = counter(Metric.SEGMENTS_RETRIED)
+        self.still_degenerate = counter(Metric.SEGMENTS_DEGENERATE_AFTER_RETRY)
 
     def setup(self) -> None:
         self._checks = DegenerateOutput(self.settings, self.language)
-        # The translate stage's models: the handler hands this process's instance back.
+        # The translate stage's models: this process's instances.
         self._models: dict[str, TranslationModel] = {}
         if self.settings.enabled and self.settings.retry:
-            self._models = {
-                name: self.shared.acquire(handler.load_model, tag=handler.share_key())
-                for name, handler in self.handlers.items()
-            }
+            self._models = {name: backend.shared_model() for name, backend in self.backends.items()}
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if (
@@ -203,7 +193,7 @@ class GuardSegments(beam.DoFn):
         tokens = model.tokenizer.encode(seg.source_text, seg.source_lang)
         try:
             (hypothesis,) = model.translate(
-                [tokens], [seg.target_lang], **self.settings.retry_options()
+                [tokens], [seg.target_lang], self.settings.retry_decoding()
             )
         except Exception as exc:  # noqa: BLE001 - a failing retry is recorded, not raised
             return None, f"retry raised {type(exc).__name__}: {exc}"
@@ -218,7 +208,7 @@ class GuardSegments(beam.DoFn):
             return seg
         when = " after the retry" if retried else ""
         return seg.replace(translated_text=None).fail(
-            STAGE, "DegenerateOutput", f"{', '.join(reasons)}{when}"
+            Stage.GUARD, "DegenerateOutput", f"{', '.join(reasons)}{when}"
         )
 
 
@@ -229,14 +219,12 @@ class GuardTranslations(beam.PTransform):
         self,
         settings: GuardSettings,
         language: LanguageSettings,
-        handlers: dict[str, TranslationModelHandler],
+        backends: dict[str, ModelBackend],
     ) -> None:
         super().__init__()
         self.settings = settings
         self.language = language
-        self.handlers = handlers
+        self.backends = backends
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        return segments | beam.ParDo(
-            GuardSegments(self.settings, self.language, self.handlers, Shared())
-        )
+        return segments | beam.ParDo(GuardSegments(self.settings, self.language, self.backends))

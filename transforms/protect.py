@@ -1,5 +1,5 @@
 """ProtectSpans, ApplyGlossary, RestoreSpans: what the model must not change goes past it
-as placeholders (transforms.placeholders) and is put back after translation.
+as placeholders (text.placeholders) and is put back after translation.
 
 ProtectSpans runs on each document's paragraphs before language detection: fenced code
 blocks may span blank lines, so they are found over the whole document, and detection then
@@ -15,13 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.glossary import Glossary
-from transforms.model import ModelSettings
-from transforms.placeholders import mask, may_split_placeholder, restore, unmask
-from transforms.records import Segment, SegmentStatus
-from transforms.spans import CODE, SPAN_KINDS, fenced_code_ranges, find_spans
+from backends import ModelSettings
+from core.metrics import counter
+from core.names import Metric
+from core.records import Segment, SegmentStatus
+from text.glossary import Glossary
+from text.placeholders import mask, may_split_placeholder, restore, unmask
+from text.spans import CODE, SPAN_KINDS, fenced_code_ranges, find_spans
 
 CODE_BLOCK_FLAG = "code_block"
 UNPROTECTED_FLAG = "spans_unprotected"
@@ -33,7 +34,7 @@ class ProtectSettings:
     # Which spans become placeholders: code (inline and fenced), url, email, number (with a
     # unit or currency), markup (Markdown/HTML, line breaks); [] protects none.
     kinds: list[str] = field(default_factory=lambda: list(SPAN_KINDS))
-    # Tab-separated glossary file (transforms/glossary.py has the format).
+    # Tab-separated glossary file (text/glossary.py has the format).
     glossary: str | None = None
 
 
@@ -59,8 +60,8 @@ class ProtectDocumentSpans(beam.DoFn):
     def __init__(self, settings: ProtectSettings, max_input_tokens: int) -> None:
         self.settings = settings
         self.max_input_tokens = max_input_tokens
-        self.protected = Metrics.counter("corpus", "spans_protected")
-        self.code_blocks = Metrics.counter("corpus", "paragraphs_code_block")
+        self.protected = counter(Metric.SPANS_PROTECTED)
+        self.code_blocks = counter(Metric.PARAGRAPHS_CODE_BLOCK)
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         kinds = self.settings.kinds
@@ -111,7 +112,7 @@ class ApplyGlossarySegment(beam.DoFn):
     def __init__(self, glossary: Glossary | None, models: dict[str, ModelSettings]) -> None:
         self.glossary = glossary
         self.models = models
-        self.terms = Metrics.counter("corpus", "glossary_terms")
+        self.terms = counter(Metric.GLOSSARY_TERMS)
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if self.glossary is None or seg.status is not None or seg.model_name is None:
@@ -154,7 +155,7 @@ class ApplyGlossary(beam.PTransform):
 
 class RestoreSegmentSpans(beam.DoFn):
     def __init__(self) -> None:
-        self.damaged = Metrics.counter("corpus", "segments_placeholder_damaged")
+        self.damaged = counter(Metric.SEGMENTS_PLACEHOLDER_DAMAGED)
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if not seg.spans:

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.records import (
-    ERRORS_TAG,
+from core.metrics import counter, route_status_metric
+from core.names import Metric, Stage, Tag
+from core.records import (
     DocumentStatus,
     ErrorRecord,
     Segment,
@@ -29,20 +29,9 @@ from transforms.records import (
     in_global_window,
 )
 
-STAGE = "rebuild"
 INCOMPLETE_ERROR = "IncompleteDocument"
-SEGMENTS_TAG = "segments"
-INCOMPLETE_TAG = "incomplete"
-DOCUMENTS_TAG = "documents"
-OUTPUT_TAGS = (DOCUMENTS_TAG, SEGMENTS_TAG, ERRORS_TAG, INCOMPLETE_TAG)
+OUTPUT_TAGS = (Tag.DOCUMENTS, Tag.SEGMENTS, Tag.ERRORS, Tag.INCOMPLETE)
 DocumentKey = tuple[str, str, str | None]
-METRICS_NAMESPACE = "corpus"
-ROUTE_STATUS_PREFIX = "segments_by_route"
-
-
-def route_status_metric(seg: Segment) -> str:
-    """Counter name for a final segment: `segments_by_route:<source>:<target>:<status>`."""
-    return f"{ROUTE_STATUS_PREFIX}:{seg.source_lang or 'und'}:{seg.target_lang}:{seg.status}"
 
 
 def document_status(counts: Counter) -> DocumentStatus:
@@ -139,8 +128,8 @@ class AssembleDocuments(beam.DoFn):
 
     def __init__(self, settings_sha256: str) -> None:
         self.settings_sha256 = settings_sha256
-        self.documents = Metrics.counter(METRICS_NAMESPACE, "documents_written")
-        self.incomplete = Metrics.counter(METRICS_NAMESPACE, "documents_incomplete")
+        self.documents = counter(Metric.DOCUMENTS_WRITTEN)
+        self.incomplete = counter(Metric.DOCUMENTS_INCOMPLETE)
 
     def start_bundle(self) -> None:
         self._open: dict[DocumentKey, OpenDocument] = {}
@@ -165,11 +154,11 @@ class AssembleDocuments(beam.DoFn):
             self.incomplete.inc()
             first = segments[0]
             yield beam.pvalue.TaggedOutput(
-                INCOMPLETE_TAG,
+                Tag.INCOMPLETE,
                 ErrorRecord(
                     first.source_path,
                     first.doc_id,
-                    STAGE,
+                    Stage.REBUILD,
                     INCOMPLETE_ERROR,
                     f"target {first.target_lang}: {problem}",
                     target_lang=first.target_lang,
@@ -178,13 +167,13 @@ class AssembleDocuments(beam.DoFn):
             return
         document, segments = rebuild(segments, self.settings_sha256)
         self.documents.inc()
-        yield beam.pvalue.TaggedOutput(DOCUMENTS_TAG, document)
+        yield beam.pvalue.TaggedOutput(Tag.DOCUMENTS, document)
         for seg in segments:
-            Metrics.counter(METRICS_NAMESPACE, route_status_metric(seg)).inc()
-            yield beam.pvalue.TaggedOutput(SEGMENTS_TAG, seg)
+            counter(route_status_metric(seg.source_lang, seg.target_lang, seg.status)).inc()
+            yield beam.pvalue.TaggedOutput(Tag.SEGMENTS, seg)
             if seg.status == SegmentStatus.FAILED:
                 yield beam.pvalue.TaggedOutput(
-                    ERRORS_TAG,
+                    Tag.ERRORS,
                     ErrorRecord(
                         seg.source_path,
                         seg.doc_id,

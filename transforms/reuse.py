@@ -15,27 +15,31 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
-from transforms.records import Segment, SegmentStatus, content_sha256
-from transforms.schemas import segment_schema
+from core.metrics import counter
+from core.names import Column, File, Metric, Table, Tag
+from core.records import Segment, SegmentStatus, content_sha256
+from core.schemas import segment_schema
 
-REUSED_TAG = "reused"
 DOCUMENT_COLUMNS = [
-    "source_path",
-    "doc_id",
-    "target_lang",
-    "content_sha256",
-    "settings_sha256",
-    "n_failed",
+    Column.SOURCE_PATH,
+    Column.DOC_ID,
+    Column.TARGET_LANG,
+    Column.CONTENT_SHA256,
+    Column.SETTINGS_SHA256,
+    Column.N_FAILED,
 ]
+
+
+def document_key(row: dict[str, Any]) -> tuple[str, str]:
+    return row[Column.SOURCE_PATH], row[Column.DOC_ID]
 
 
 def segment_from_row(
     row: dict[str, Any], encoding: str, paragraph_count: int, sentence_count: int
 ) -> Segment:
     """A previous run's segments/ row as the Segment it was written from."""
-    values = dict(row, flags=tuple(row["flags"] or ()), status=SegmentStatus(row["status"]))
+    values = dict(row, flags=tuple(row[Column.FLAGS] or ()), status=SegmentStatus(row[Column.STATUS]))
     return Segment(
         encoding=encoding,
         paragraph_count=paragraph_count,
@@ -50,8 +54,8 @@ class SelectDocuments(beam.DoFn):
     def __init__(self, settings_sha256: str, targets: list[str]) -> None:
         self.settings_sha256 = settings_sha256
         self.targets = sorted(targets)
-        self.reused = Metrics.counter("corpus", "documents_reused")
-        self.changed = Metrics.counter("corpus", "documents_new_or_changed")
+        self.reused = counter(Metric.DOCUMENTS_REUSED)
+        self.changed = counter(Metric.DOCUMENTS_NEW_OR_CHANGED)
 
     def process(self, element: tuple[tuple[str, str], dict[str, Iterable]]) -> Iterator[Any]:
         key, groups = element
@@ -59,13 +63,14 @@ class SelectDocuments(beam.DoFn):
         for doc in groups["current"]:
             wanted = content_sha256(doc.text), self.settings_sha256
             done = sorted(
-                row["target_lang"]
+                row[Column.TARGET_LANG]
                 for row in previous
-                if (row["content_sha256"], row["settings_sha256"]) == wanted and not row["n_failed"]
+                if (row[Column.CONTENT_SHA256], row[Column.SETTINGS_SHA256]) == wanted
+                and not row[Column.N_FAILED]
             )
             if done == self.targets:
                 self.reused.inc()
-                yield beam.pvalue.TaggedOutput(REUSED_TAG, (key, doc.encoding))
+                yield beam.pvalue.TaggedOutput(Tag.REUSED, (key, doc.encoding))
             else:
                 self.changed.inc()
                 yield doc
@@ -76,12 +81,12 @@ def emit_reused_segments(element: tuple[tuple[str, str], dict[str, Iterable]]) -
     encodings = list(groups["reuse"])
     if not encodings:
         return
-    rows = list(groups["segments"])
-    paragraphs = 1 + max(row["paragraph_index"] for row in rows)
-    pieces = Counter((row["target_lang"], row["paragraph_index"]) for row in rows)
+    rows = list(groups[Table.SEGMENTS])
+    paragraphs = 1 + max(row[Column.PARAGRAPH_INDEX] for row in rows)
+    pieces = Counter((row[Column.TARGET_LANG], row[Column.PARAGRAPH_INDEX]) for row in rows)
     for encoding in encodings:
         for row in rows:
-            sentences = pieces[row["target_lang"], row["paragraph_index"]]
+            sentences = pieces[row[Column.TARGET_LANG], row[Column.PARAGRAPH_INDEX]]
             yield segment_from_row(row, encoding, paragraphs, sentences)
 
 
@@ -97,8 +102,8 @@ class ReusePreviousRun(beam.PTransform):
     def expand(self, documents: beam.PCollection) -> beam.pvalue.PCollection:
         previous_documents = (
             documents.pipeline
-            | "PreviousDocuments" >> self._read("documents", DOCUMENT_COLUMNS)
-            | "KeyPreviousDocuments" >> beam.Map(lambda r: ((r["source_path"], r["doc_id"]), r))
+            | "PreviousDocuments" >> self._read(Table.DOCUMENTS, DOCUMENT_COLUMNS)
+            | "KeyPreviousDocuments" >> beam.Map(lambda r: (document_key(r), r))
         )
         current = documents | "KeyDocuments" >> beam.Map(lambda d: ((d.source_path, d.doc_id), d))
         selected = (
@@ -106,21 +111,21 @@ class ReusePreviousRun(beam.PTransform):
             | "JoinPrevious" >> beam.CoGroupByKey()
             | "Select"
             >> beam.ParDo(SelectDocuments(self.settings_sha256, self.targets)).with_outputs(
-                REUSED_TAG, main="translate"
+                Tag.REUSED, main=Tag.TRANSLATE
             )
         )
         previous_segments = (
             documents.pipeline
-            | "PreviousSegments" >> self._read("segments", segment_schema.names)
-            | "KeyPreviousSegments" >> beam.Map(lambda r: ((r["source_path"], r["doc_id"]), r))
+            | "PreviousSegments" >> self._read(Table.SEGMENTS, segment_schema.names)
+            | "KeyPreviousSegments" >> beam.Map(lambda r: (document_key(r), r))
         )
         reused = (
-            {"reuse": selected[REUSED_TAG], "segments": previous_segments}
+            {"reuse": selected[Tag.REUSED], Table.SEGMENTS: previous_segments}
             | "JoinSegments" >> beam.CoGroupByKey()
             | "ReusedSegments" >> beam.FlatMap(emit_reused_segments)
         )
-        return selected.translate, reused
+        return selected[Tag.TRANSLATE], reused
 
     def _read(self, table: str, columns: list[str]) -> beam.PTransform:
-        pattern = FileSystems.join(self.previous, table, "*.parquet")
+        pattern = FileSystems.join(self.previous, table, f"*{File.PARQUET_SUFFIX}")
         return beam.io.ReadFromParquet(pattern, columns=columns)

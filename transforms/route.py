@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
+from backends import ModelSettings
+from core.metrics import counter
+from core.names import Metric
+from core.records import Segment, SegmentStatus
 from transforms.detect_language import NO_LETTERS_FLAG
-from transforms.model import ModelSettings
-from transforms.records import Segment, SegmentStatus
 
 ANY_SOURCE = "*"
 
@@ -51,8 +52,8 @@ class RouteDocumentSegments(beam.DoFn):
     def __init__(self, targets: list[str], routes: RouteTable) -> None:
         self.targets = targets
         self.routes = routes
-        self.passthrough = Metrics.counter("corpus", "segments_passthrough")
-        self.untranslated = Metrics.counter("corpus", "segments_untranslated")
+        self.passthrough = counter(Metric.SEGMENTS_PASSTHROUGH)
+        self.untranslated = counter(Metric.SEGMENTS_UNTRANSLATED)
 
     def process(self, segments: list[Segment]) -> Iterator[Segment]:
         for target in self.targets:

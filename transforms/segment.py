@@ -1,111 +1,32 @@
 """SegmentLongParagraphs: tokenize, and split paragraphs over the model's input limit.
 
 CTranslate2 silently truncates sources at `max_input_length`; we never let it.
-A paragraph over `max_input_tokens` is split into sentences (pysbd, language
-aware), a sentence still over the limit at whitespace, and a single overlong
-word by characters. The cut points only slice the paragraph, so the sentences
-and their separators concatenate back to it exactly.
+A paragraph over `max_input_tokens` is split into sentences, a sentence still over the
+limit at whitespace, and a single overlong word by characters (text.sentences).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.model import ModelSettings, ModelTokenizer, on_local_disk
-from transforms.records import Segment, exception_name
-
-STAGE = "segment"
-SENTENCE_SPLIT_FLAG = "sentence_split"
-FORCED_SPLIT_FLAG = "forced_split"
-_TRAILING_SPACE = re.compile(r"\s+$")
-_WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
-
-
-def _with_separators(text: str, starts: list[int]) -> list[tuple[str, str]]:
-    """Slice text at the starts into (body, trailing whitespace) pairs."""
-    bounds = [*starts, len(text)]
-    parts = []
-    for begin, end in zip(bounds, bounds[1:], strict=False):
-        chunk = text[begin:end]
-        space = _TRAILING_SPACE.search(chunk)
-        cut = space.start() if space else len(chunk)
-        parts.append((chunk[:cut], chunk[cut:]))
-    return parts
-
-
-def sentence_starts(text: str, language: str | None) -> list[int]:
-    """Offsets where sentences begin, found in the original text (pysbd may alter spacing)."""
-    import pysbd
-    from pysbd.languages import LANGUAGE_CODES
-
-    segmenter = pysbd.Segmenter(
-        language=language if language in LANGUAGE_CODES else "en", clean=False
-    )
-    starts, position = [], 0
-    for sentence in segmenter.segment(text):
-        core = sentence.strip()
-        found = text.find(core, position) if core else -1
-        if found >= 0:
-            starts.append(found)
-            position = found + len(core)
-    return sorted(set([0, *starts]))
-
-
-def _greedy_starts(candidates: list[int], text: str, fits: Callable[[str], bool]) -> list[int]:
-    """Keep as few candidate cut points as possible such that every piece fits."""
-    bounds = [*candidates, len(text)]
-    starts, i = [0], 1
-    while i < len(bounds) - 1:
-        if fits(text[starts[-1] : bounds[i + 1]]):
-            i += 1
-            continue
-        starts.append(bounds[i])
-        i += 1
-    return starts
-
-
-def split_to_limit(
-    text: str, language: str | None, count_tokens: Callable[[str], int], limit: int
-) -> tuple[list[tuple[str, str]], list[str]]:
-    """(body, separator) pieces of `text`, each within `limit` tokens, and the flags used."""
-
-    def fits(piece: str) -> bool:
-        return count_tokens(piece) <= limit
-
-    pieces, flags = [], [SENTENCE_SPLIT_FLAG]
-    for sentence, separator in _with_separators(text, sentence_starts(text, language)):
-        if fits(sentence):
-            pieces.append((sentence, separator))
-            continue
-        if FORCED_SPLIT_FLAG not in flags:
-            flags.append(FORCED_SPLIT_FLAG)
-        words = [m.start() for m in _WORD_BOUNDARY.finditer(sentence)]
-        chunks = _with_separators(sentence, _greedy_starts([0, *words], sentence, fits))
-        for body, inner in chunks:
-            if fits(body):
-                pieces.append((body, inner))
-                continue
-            chars = list(range(1, len(body)))
-            for part, _ in _with_separators(body, _greedy_starts([0, *chars], body, fits)):
-                pieces.append((part, ""))
-            pieces[-1] = (pieces[-1][0], inner)
-        pieces[-1] = (pieces[-1][0], pieces[-1][1] + separator)
-    return pieces, flags
-
+from backends import ModelBackend
+from backends.base import Tokenizer
+from core.metrics import counter
+from core.names import Metric, Stage
+from core.records import Segment, exception_name
+from text.sentences import split_to_limit
 
 class SegmentParagraphs(beam.DoFn):
     """Adds the model input tokens to each segment to translate, splitting long ones."""
 
-    def __init__(self, models: dict[str, ModelSettings]) -> None:
-        self.models = models
-        self.split_paragraphs = Metrics.counter("corpus", "paragraphs_sentence_split")
+    def __init__(self, backends: dict[str, ModelBackend]) -> None:
+        self.backends = backends
+        self.split_paragraphs = counter(Metric.PARAGRAPHS_SENTENCE_SPLIT)
 
     def setup(self) -> None:
-        self._tokenizers: dict[str, ModelTokenizer] = {}
+        self._tokenizers: dict[str, Tokenizer] = {}
 
     def process(self, seg: Segment) -> Iterator[Segment]:
         if seg.status is not None:
@@ -114,7 +35,7 @@ class SegmentParagraphs(beam.DoFn):
         try:
             pieces = self._segment(seg)
         except Exception as exc:  # noqa: BLE001 - a tokenizer failure costs one segment
-            pieces = [seg.fail(STAGE, exception_name(exc), str(exc))]
+            pieces = [seg.fail(Stage.SEGMENT, exception_name(exc), str(exc))]
         yield from pieces
 
     def _segment(self, seg: Segment) -> list[Segment]:
@@ -122,10 +43,9 @@ class SegmentParagraphs(beam.DoFn):
 
         A list, not a generator: a failure midway must emit nothing for the paragraph."""
         if seg.model_name not in self._tokenizers:
-            settings = on_local_disk(self.models[seg.model_name])
-            self._tokenizers[seg.model_name] = ModelTokenizer(settings)
+            self._tokenizers[seg.model_name] = self.backends[seg.model_name].load_tokenizer()
         tokenizer = self._tokenizers[seg.model_name]
-        limit = self.models[seg.model_name].max_input_tokens
+        limit = self.backends[seg.model_name].settings.max_input_tokens
         tokens = tokenizer.encode(seg.source_text, seg.source_lang)
         if len(tokens) <= limit:
             return [seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))]
@@ -158,9 +78,9 @@ class SegmentParagraphs(beam.DoFn):
 class SegmentLongParagraphs(beam.PTransform):
     """Routed segments → model-ready segments within each model's input limit."""
 
-    def __init__(self, models: dict[str, ModelSettings]) -> None:
+    def __init__(self, backends: dict[str, ModelBackend]) -> None:
         super().__init__()
-        self.models = models
+        self.backends = backends
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        return segments | beam.ParDo(SegmentParagraphs(self.models))
+        return segments | beam.ParDo(SegmentParagraphs(self.backends))

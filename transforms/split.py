@@ -1,48 +1,16 @@
-"""SplitParagraphs: a document becomes its paragraphs, separators kept for an exact rebuild.
-
-A paragraph boundary is a run of whitespace holding at least two line breaks
-(\\n, \\r\\n or \\r, mixed freely). The whole run is kept as the paragraph's
-`separator`, so trailing spaces and indentation around blank lines survive, and
-whitespace before the first paragraph is kept as the first segment's `prefix`.
-"""
+"""SplitParagraphs: a document becomes its paragraphs (text.paragraphs), one segment each."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
-from transforms.records import ERRORS_TAG, ErrorRecord, Segment, SourceDocument
-
-STAGE = "split"
-_WHITESPACE_RUN = re.compile(r"\s+")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def split_paragraphs(text: str) -> list[tuple[str, str, str]]:
-    """(prefix, paragraph, separator) triples whose concatenation is `text` exactly."""
-    cuts = []  # (start, end) of each separator run
-    for run in _WHITESPACE_RUN.finditer(text):
-        at_edge = run.start() == 0 or run.end() == len(text)
-        if at_edge or len(_LINE_BREAK.findall(run.group())) >= 2:
-            cuts.append((run.start(), run.end()))
-    prefix = ""
-    if cuts and cuts[0][0] == 0:
-        prefix = text[: cuts[0][1]]
-        cuts = cuts[1:]
-    paragraphs = []
-    start = len(prefix)
-    for cut_start, cut_end in cuts:
-        paragraphs.append((text[start:cut_start], text[cut_start:cut_end]))
-        start = cut_end
-    if start < len(text):
-        paragraphs.append((text[start:], ""))
-    return [(prefix if i == 0 else "", body, sep) for i, (body, sep) in enumerate(paragraphs)]
-
-
+from core.metrics import counter
+from core.names import Metric, Stage, Tag
+from core.records import ErrorRecord, Segment, SourceDocument
+from text.paragraphs import split_paragraphs
 @dataclass(frozen=True)
 class SplitSettings:
     # Safety caps: a document of a million one-line paragraphs or a paragraph of megabytes
@@ -57,8 +25,8 @@ class SplitDocument(beam.DoFn):
 
     def __init__(self, settings: SplitSettings) -> None:
         self.settings = settings
-        self.paragraphs = Metrics.counter("corpus", "paragraphs")
-        self.refused = Metrics.counter("corpus", "documents_refused")
+        self.paragraphs = counter(Metric.PARAGRAPHS)
+        self.refused = counter(Metric.DOCUMENTS_REFUSED)
 
     def process(self, doc: SourceDocument) -> Iterator[list[Segment] | beam.pvalue.TaggedOutput]:
         parts = split_paragraphs(doc.text)
@@ -66,11 +34,11 @@ class SplitDocument(beam.DoFn):
             self.refused.inc()
             kind = "empty" if not doc.text else "whitespace-only"
             yield beam.pvalue.TaggedOutput(
-                ERRORS_TAG,
+                Tag.ERRORS,
                 ErrorRecord(
                     doc.source_path,
                     doc.doc_id,
-                    STAGE,
+                    Stage.SPLIT,
                     "EmptyDocument",
                     f"document is {kind}: nothing to translate",
                 ),
@@ -83,8 +51,8 @@ class SplitDocument(beam.DoFn):
                 "(split.max_paragraphs)"
             )
             yield beam.pvalue.TaggedOutput(
-                ERRORS_TAG,
-                ErrorRecord(doc.source_path, doc.doc_id, STAGE, "TooManyParagraphs", message),
+                Tag.ERRORS,
+                ErrorRecord(doc.source_path, doc.doc_id, Stage.SPLIT, "TooManyParagraphs", message),
             )
             return
         self.paragraphs.inc(len(parts))
@@ -112,7 +80,7 @@ class SplitDocument(beam.DoFn):
             f"{len(seg.source_text)} characters, over the cap of {cap} "
             "(split.max_paragraph_chars); kept untranslated"
         )
-        return seg.fail(STAGE, "ParagraphTooLong", message)
+        return seg.fail(Stage.SPLIT, "ParagraphTooLong", message)
 
 
 class SplitParagraphs(beam.PTransform):
@@ -124,5 +92,5 @@ class SplitParagraphs(beam.PTransform):
 
     def expand(self, documents: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return documents | beam.ParDo(SplitDocument(self.settings)).with_outputs(
-            ERRORS_TAG, main="paragraphs"
+            Tag.ERRORS, main=Tag.PARAGRAPHS
         )

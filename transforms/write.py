@@ -6,9 +6,9 @@ import apache_beam as beam
 import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 
-from transforms.schemas import document_schema, error_schema, segment_schema, to_row
+from core.names import File, Table
+from core.schemas import TABLE_SCHEMAS, to_row
 
-OUTPUT_TABLES = {"segments": segment_schema, "documents": document_schema, "errors": error_schema}
 # Rows are buffered until a row group is this large: Beam's default (64 MiB per table)
 # would grow the memory of a run with the corpus up to that size. 2 MiB (about 7k short
 # segments) peaked 10 MB lower than 4 MiB at 200k paragraphs and the same at 10k
@@ -19,7 +19,7 @@ ROW_GROUP_BYTES = 2 << 20
 class WriteTable(beam.PTransform):
     """Records → Parquet shards `<output>/<table>/<shard>-SSSSS-of-NNNNN.parquet`."""
 
-    def __init__(self, output: str, table: str, schema: pa.Schema, shard: str = "part") -> None:
+    def __init__(self, output: str, table: Table, schema: pa.Schema, shard: str = "part") -> None:
         super().__init__()
         self.prefix = FileSystems.join(output, table, shard)
         self.schema = schema
@@ -35,7 +35,7 @@ class WriteTable(beam.PTransform):
                 schema,
                 codec="zstd",
                 row_group_buffer_size=ROW_GROUP_BYTES,
-                file_name_suffix=".parquet",
+                file_name_suffix=File.PARQUET_SUFFIX,
             )
         )
 
@@ -47,8 +47,8 @@ class WriteOutputs(beam.PTransform):
         super().__init__()
         self.output = output
 
-    def expand(self, tables: dict[str, beam.PCollection]) -> dict[str, beam.pvalue.PDone]:
+    def expand(self, tables: dict[Table, beam.PCollection]) -> dict[Table, beam.pvalue.PDone]:
         return {
             name: tables[name] | f"Write{name.title()}" >> WriteTable(self.output, name, schema)
-            for name, schema in OUTPUT_TABLES.items()
+            for name, schema in TABLE_SCHEMAS.items()
         }

@@ -8,7 +8,7 @@ the machine reuse it; a local model (or one baked into the worker image) is veri
 it lies. A file that is missing or differs from the manifest fails the load with a message
 naming it, before CTranslate2 sees a byte of it.
 
-    python -m transforms.model_store DIR [--model_id ID]
+    python -m backends.store DIR [--model_id ID]
 
 writes `DIR/manifest.json` for a converted model, before it is uploaded.
 """
@@ -16,6 +16,7 @@ writes `DIR/manifest.json` for a converted model, before it is uploaded.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import logging
@@ -23,13 +24,19 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.localfilesystem import LocalFileSystem
 
-from transforms.model import MANIFEST, model_checksums
+from core.errors import ConfigError
+from core.names import File
+
+if TYPE_CHECKING:
+    from backends.settings import ModelSettings
+
+MANIFEST = File.MODEL_MANIFEST
 
 CACHE_ROOT = Path(tempfile.gettempdir()) / "corpus-translate-models"
 
@@ -39,6 +46,36 @@ _prepared_lock = threading.Lock()
 
 class ModelVerificationError(RuntimeError):
     """The model's files do not match its manifest (or a remote model has no manifest)."""
+
+
+def model_checksums(path: str) -> dict[str, str]:
+    """sha256 of every file in the model directory (run.json, manifest checks, settings
+    fingerprint). A file is hashed again only when its size or mtime changed, so the
+    several checks of one run read a multi-GB model once."""
+    sums = {}
+    for file in sorted(Path(path).iterdir()):
+        if file.is_file():
+            stat = file.stat()
+            sums[file.name] = _file_sha256(str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+    return sums
+
+
+@functools.lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """`size` and `mtime_ns` are only part of the cache key."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_id(path: str) -> str:
+    """The manifest's `model_id`, or the directory name for a model without one."""
+    manifest = read_manifest(path)
+    if manifest is not None:
+        return manifest["model_id"]
+    return Path(path).resolve().name
 
 
 def is_local(path: str) -> bool:
@@ -104,7 +141,7 @@ def prepare_model(path: str, cache_root: Path, copy: bool) -> str:
             return path
         raise ModelVerificationError(
             f"model {path} has no {MANIFEST}, so its copy cannot be verified; write one with "
-            f"`python -m transforms.model_store LOCAL_DIR` before uploading the model"
+            f"`python -m backends.store LOCAL_DIR` before uploading the model"
         )
     if not copy:
         verify_model_dir(Path(path), manifest)
@@ -135,6 +172,35 @@ def local_model_dir(path: str) -> str:
         if path not in _prepared:
             _prepared[path] = prepare_model(path, CACHE_ROOT, copy=not is_local(path))
         return _prepared[path]
+
+
+def check_manifest(model: ModelSettings, key: str) -> None:
+    """A model directory with a manifest.json must hold exactly the files it lists, and
+    the settings must fit the model it describes; raises ConfigError naming `key`."""
+    if not is_local(model.path):
+        return  # workers verify their copy
+    manifest = read_manifest(model.path)
+    if manifest is None:
+        return
+    try:
+        verify_model_dir(Path(model.path), manifest)
+    except ModelVerificationError as exc:
+        raise ConfigError(
+            f"{key}.path: {exc}: the model directory is incomplete or was changed after "
+            "conversion; copy it again or re-run `make convert`"
+        ) from exc
+    if "style" in manifest and manifest["style"] != model.style:
+        raise ConfigError(
+            f"{key}.style: {model.style!r}, but {model.path}/{MANIFEST} says the model is "
+            f"{manifest['style']!r}; set `style: {manifest['style']}`"
+        )
+    for setting in ("max_input_tokens", "max_decoding_length"):
+        limit, value = manifest.get(setting), getattr(model, setting)
+        if limit is not None and value > limit:
+            raise ConfigError(
+                f"{key}.{setting}: {value} is more than the model takes ({limit}, from its "
+                f"{MANIFEST}); set it to {limit} or less"
+            )
 
 
 def recorded_checksums(path: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 `Segment` is the one record type that travels from paragraph splitting to the
 writers; `SourceDocument` is what a reader hands to the splitter and `ErrorRecord`
 is what any stage sends to the dead-letter output. Their field names are the
-Parquet column names (see `transforms.schemas`).
+Parquet column names (`core.names.Column`, `core.schemas`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from enum import StrEnum
 
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
-
-ERRORS_TAG = "errors"
-
 
 def exception_name(exc: BaseException) -> str:
     """The `error_type` of an exception: its class name, with the module where the name
@@ -141,6 +138,18 @@ class ErrorRecord:
     paragraph_index: int | None = None
     sentence_index: int | None = None
     target_lang: str | None = None  # None: the error concerns every target
+
+
+@dataclass(frozen=True)
+class EvaluatedParagraph:
+    """A paragraph of a run with its translation, as scored against a reference."""
+
+    doc_id: str
+    target_lang: str
+    paragraph_index: int
+    source_lang: str
+    source: str
+    hypothesis: str
 
 
 def in_global_window(value: object) -> WindowedValue:

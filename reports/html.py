@@ -14,14 +14,11 @@ from typing import Any
 import duckdb
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.report import (
-    COUNT_COLUMNS,
-    REPORT_HTML,
-    STATUSES,
-    connect,
-    rows,
-)
-from transforms.records import SegmentStatus
+from core.names import Column, File, RunKey, SummaryKey, Table
+from core.records import SegmentStatus
+from reports.summary import COUNT_COLUMNS, STATUSES, connect, rows
+
+C, S = Column, SummaryKey
 
 HISTOGRAM_BINS = 20
 TOP_SEGMENTS = 10
@@ -66,17 +63,17 @@ def histogram(
 ) -> list[tuple[float, float, int]]:
     """(low, high, count) for HISTOGRAM_BINS equal-width bins of `expr` over segments."""
     low, high = con.execute(
-        f"select min({expr}), max({expr}) from segments where {where}"
+        f"select min({expr}), max({expr}) from {Table.SEGMENTS} where {where}"
     ).fetchone()
     if low is None:
         return []
     if high == low:
-        (count,) = con.execute(f"select count(*) from segments where {where}").fetchone()
+        (count,) = con.execute(f"select count(*) from {Table.SEGMENTS} where {where}").fetchone()
         return [(low, high, count)]
     width = (high - low) / HISTOGRAM_BINS
     counts = con.execute(
-        f"""select least(floor(({expr} - ?) / ?), ?)::int as bin, count(*) from segments
-        where {where} group by 1 order by 1""",
+        f"""select least(floor(({expr} - ?) / ?), ?)::int as bin, count(*)
+        from {Table.SEGMENTS} where {where} group by 1 order by 1""",
         [low, width, HISTOGRAM_BINS - 1],
     ).fetchall()
     return [(low + b * width, low + (b + 1) * width, n) for b, n in counts]
@@ -114,12 +111,12 @@ def _status_bars(pairs: list[dict[str, Any]]) -> str:
     body = []
     for pair in pairs:
         spans = "".join(
-            f'<span style="width:{100 * pair[s] / pair["segments"]:.2f}%;'
+            f'<span style="width:{100 * pair[s] / pair[S.SEGMENTS]:.2f}%;'
             f'background:{STATUS_COLOURS[s]}" title="{_e(s)}: {pair[s]}"></span>'
             for s in STATUSES
             if pair[s]
         )
-        label = f"{pair['source_lang']} → {pair['target_lang']}"
+        label = f"{pair[C.SOURCE_LANG]} → {pair[C.TARGET_LANG]}"
         counts = [pair[s] for s in STATUSES]
         body.append(
             f"<tr><td>{_e(label)}</td>{''.join(map(_cell, counts))}"
@@ -143,70 +140,77 @@ def _segments_table(table_id: str, segments: list[dict[str, Any]]) -> str:
         + "".join(
             _cell(v)
             for v in (
-                seg["doc_id"],
-                seg["segment_index"],
-                f"{seg['source_lang']} → {seg['target_lang']}",
-                seg["status"],
-                seg["source_tokens"],
-                None if seg["score"] is None else round(seg["score"], 4),
+                seg[C.DOC_ID],
+                seg[C.SEGMENT_INDEX],
+                f"{seg[C.SOURCE_LANG]} → {seg[C.TARGET_LANG]}",
+                seg[C.STATUS],
+                seg[C.SOURCE_TOKENS],
+                None if seg[C.SCORE] is None else round(seg[C.SCORE], 4),
             )
         )
-        + f'<td class="text">{_e(preview(seg["source_text"]))}</td>'
-        + f'<td class="text">{_e(preview(seg["translated_text"] or seg["error"]))}</td></tr>'
+        + f'<td class="text">{_e(preview(seg[C.SOURCE_TEXT]))}</td>'
+        + f'<td class="text">{_e(preview(seg[C.TRANSLATED_TEXT] or seg[S.ERROR]))}</td></tr>'
         for seg in segments
     )
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-SEGMENT_COLUMNS = """doc_id, segment_index, source_lang, target_lang, status, source_tokens, score,
-    source_text, translated_text, error"""
+SEGMENT_COLUMNS = ", ".join(
+    (
+        C.DOC_ID, C.SEGMENT_INDEX, C.SOURCE_LANG, C.TARGET_LANG, C.STATUS, C.SOURCE_TOKENS,
+        C.SCORE, C.SOURCE_TEXT, C.TRANSLATED_TEXT, C.ERROR,
+    )
+)  # fmt: skip
 
 
 def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | None) -> str:
     """The report page for an output directory, from its summary and Parquet files."""
     con = connect(output)
-    translated = f"status = '{SegmentStatus.TRANSLATED}'"
+    translated = f"{C.STATUS} = '{SegmentStatus.TRANSLATED}'"
     longest = rows(
         con,
-        f"""select {SEGMENT_COLUMNS} from segments where source_tokens is not null
-        order by source_tokens desc, doc_id, segment_index limit {TOP_SEGMENTS}""",
+        f"""select {SEGMENT_COLUMNS} from {Table.SEGMENTS} where {C.SOURCE_TOKENS} is not null
+        order by {C.SOURCE_TOKENS} desc, {C.DOC_ID}, {C.SEGMENT_INDEX} limit {TOP_SEGMENTS}""",
     )
     lowest = rows(
         con,
-        f"""select {SEGMENT_COLUMNS} from segments where {translated} and score is not null
-        order by score, doc_id, segment_index limit {TOP_SEGMENTS}""",
+        f"""select {SEGMENT_COLUMNS} from {Table.SEGMENTS} where {translated} and {C.SCORE}
+        is not null order by {C.SCORE}, {C.DOC_ID}, {C.SEGMENT_INDEX} limit {TOP_SEGMENTS}""",
     )
     errors = rows(
         con,
-        """select stage, error_type, count(*) as count, any_value(message) as example_message,
-        any_value(coalesce(doc_id, source_path)) as example_document
-        from errors group by stage, error_type order by count desc, stage, error_type""",
+        f"""select {C.STAGE}, {C.ERROR_TYPE}, count(*) as {S.COUNT},
+        any_value({C.MESSAGE}) as {S.EXAMPLE_MESSAGE},
+        any_value(coalesce({C.DOC_ID}, {C.SOURCE_PATH})) as {S.EXAMPLE_DOCUMENT}
+        from {Table.ERRORS} group by {C.STAGE}, {C.ERROR_TYPE}
+        order by {S.COUNT} desc, {C.STAGE}, {C.ERROR_TYPE}""",
     )
-    pairs = summary["pairs"]
+    pairs = summary[S.PAIRS]
     header = ["source → target", *COUNT_COLUMNS, "target tok/s"]
     body = [
         [
-            f"{r['source_lang']} → {r['target_lang']}",
+            f"{r[C.SOURCE_LANG]} → {r[C.TARGET_LANG]}",
             *(r[c] for c in COUNT_COLUMNS),
-            r["target_tokens_per_second"],
+            r[S.TARGET_TOKENS_PER_SECOND],
         ]
         for r in pairs
     ]
-    total = summary["total"]
-    body.append(["total", *(total[c] for c in COUNT_COLUMNS), total["target_tokens_per_second"]])
-    wall = summary["wall_seconds"]
+    total = summary[S.TOTAL]
+    body.append(["total", *(total[c] for c in COUNT_COLUMNS), total[S.TARGET_TOKENS_PER_SECOND]])
+    wall = summary[S.WALL_SECONDS]
+    models = (info or {}).get(RunKey.MODELS, {})
     facts = [
         ("output", output),
-        ("started", info.get("started_at") if info else None),
+        ("started", info.get(RunKey.STARTED_AT) if info else None),
         ("wall time", f"{wall:.1f} s" if wall is not None else "unknown (no run.json)"),
-        ("state", info.get("state") if info else None),
-        ("models", ", ".join(f"{n}: {m['id']}" for n, m in (info or {}).get("models", {}).items())),
+        ("state", info.get(RunKey.STATE) if info else None),
+        ("models", ", ".join(f"{n}: {m[RunKey.ID]}" for n, m in models.items())),
         (
             "documents by status",
-            ", ".join(f"{r['documents']} {r['status']}" for r in summary["documents_by_status"]),
+            ", ".join(f"{r[S.DOCUMENTS]} {r[C.STATUS]}" for r in summary[S.DOCUMENTS_BY_STATUS]),
         ),
-        ("documents not read", summary["total"]["documents_unread"]),
+        ("documents not read", summary[S.TOTAL][S.DOCUMENTS_UNREAD]),
     ]
     parts = [
         "<!DOCTYPE html>",
@@ -219,9 +223,11 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         "<h2>Segment status by language pair</h2>",
         _status_bars(pairs),
         "<h2>Distributions</h2>",
-        _svg_histogram(histogram(con, "length(source_text)", "true"), "source length, characters"),
         _svg_histogram(
-            histogram(con, "score", f"{translated} and score is not null"),
+            histogram(con, f"length({C.SOURCE_TEXT})", "true"), "source length, characters"
+        ),
+        _svg_histogram(
+            histogram(con, C.SCORE, f"{translated} and {C.SCORE} is not null"),
             "score of translated segments (log-probability per token)",
         ),
         "<h2>Longest segments</h2>",
@@ -233,7 +239,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         _table(
             "untranslated",
             ["reason", "segments"],
-            [[r["reason"], r["segments"]] for r in summary["untranslated_reasons"]],
+            [[r[S.REASON], r[S.SEGMENTS]] for r in summary[S.UNTRANSLATED_REASONS]],
         ),
         "<h2>Errors by type</h2>",
         _table(
@@ -248,7 +254,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
 
 def write_html_report(output: str, summary: dict[str, Any], info: dict[str, Any] | None) -> str:
     """Writes `<output>/report.html`; returns its path."""
-    path = FileSystems.join(output, REPORT_HTML)
+    path = FileSystems.join(output, File.REPORT_HTML)
     with FileSystems.create(path) as handle:
         handle.write(render_report(output, summary, info).encode("utf-8"))
     return path

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from transforms.placeholders import LOOSE_PLACEHOLDER
+from text.placeholders import LOOSE_PLACEHOLDER
 
 CODE, URL, EMAIL, NUMBER, MARKUP = "code", "url", "email", "number", "markup"
 SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP)

@@ -1,8 +1,8 @@
 """Scores a finished run against reference translations: sacreBLEU BLEU and chrF per
 language pair and overall, written beside the run.
 
-    python -m pipeline.evaluate --run out/sample --references samples/references/en.jsonl
-    python -m pipeline.evaluate --run out/copy --references source   # the source as reference
+    python -m reports.evaluate --run out/sample --references samples/references/en.jsonl
+    python -m reports.evaluate --run out/copy --references source   # the source as reference
 
 The references file is JSON Lines, one reference document per line:
 `{"doc_id": ..., "target_lang": "en", "text": ...}`, `doc_id` as in the run's documents
@@ -22,28 +22,23 @@ import json
 import logging
 import sys
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from core.metrics import UNKNOWN_LANGUAGE
+from core.names import Column, File, Table
+from core.records import EvaluatedParagraph as Paragraph
+
+C = Column
 SOURCE_REFERENCE = "source"
 _CHARACTER_TOKENIZED = {"ja", "ko", "th", "my", "km", "lo"}
 
 
-@dataclass(frozen=True)
-class Paragraph:
-    doc_id: str
-    target_lang: str
-    paragraph_index: int
-    source_lang: str
-    source: str
-    hypothesis: str
-
-
 def _joined(sentences: list[dict[str, Any]], column: str) -> str:
     """A paragraph's text from its sentences: each with its separator but the last."""
-    texts = [row[column] if row[column] is not None else row["source_text"] for row in sentences]
-    separators = [row["separator"] for row in sentences[:-1]] + [""]
+    texts = [row[column] if row[column] is not None else row[C.SOURCE_TEXT] for row in sentences]
+    separators = [row[C.SEPARATOR] for row in sentences[:-1]] + [""]
     return "".join(text + sep for text, sep in zip(texts, separators, strict=True))
 
 
@@ -51,19 +46,19 @@ def run_paragraphs(run: Path) -> dict[tuple[str, str], list[Paragraph]]:
     """The run's paragraphs by (doc_id, target_lang), in document order."""
     import pyarrow.dataset as ds
 
-    rows = ds.dataset(run / "segments", format="parquet").to_table().to_pylist()
+    rows = ds.dataset(run / Table.SEGMENTS, format="parquet").to_table().to_pylist()
     grouped: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        grouped[row["doc_id"], row["target_lang"], row["paragraph_index"]].append(row)
+        grouped[row[C.DOC_ID], row[C.TARGET_LANG], row[C.PARAGRAPH_INDEX]].append(row)
     documents: dict[tuple[str, str], list[Paragraph]] = defaultdict(list)
     for (doc_id, target, index), sentences in sorted(grouped.items()):
-        sentences.sort(key=lambda row: row["sentence_index"])
+        sentences.sort(key=lambda row: row[C.SENTENCE_INDEX])
         documents[doc_id, target].append(
             Paragraph(
                 doc_id,
                 target,
                 index,
-                sentences[0]["source_lang"] or "und",
+                sentences[0][C.SOURCE_LANG] or UNKNOWN_LANGUAGE,
                 _joined(sentences, "source_text"),
                 _joined(sentences, "translated_text"),
             )
@@ -73,7 +68,7 @@ def run_paragraphs(run: Path) -> dict[tuple[str, str], list[Paragraph]]:
 
 def read_references(path: Path) -> dict[tuple[str, str], list[str]]:
     """Reference paragraphs by (doc_id, target_lang) from a JSON Lines file."""
-    from transforms.split import split_paragraphs
+    from text.paragraphs import split_paragraphs
 
     references = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -81,7 +76,7 @@ def read_references(path: Path) -> dict[tuple[str, str], list[str]]:
             continue
         try:
             record = json.loads(line)
-            key = (record["doc_id"], record["target_lang"])
+            key = (record[C.DOC_ID], record[C.TARGET_LANG])
             text = record["text"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(
@@ -153,17 +148,17 @@ def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
         "unreferenced_documents": unreferenced,
         "missing_documents": sorted(f"{d} ({t})" for d, t in set(refs) - set(documents)),
     }
-    (run / "eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    (run / "eval.md").write_text(markdown_table(result))
+    (run / File.EVAL_JSON).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (run / File.EVAL_MARKDOWN).write_text(markdown_table(result))
     if worst:
         chrf = CHRF()
         scored = [
             {**asdict(p), "reference": ref, "chrf": chrf.sentence_score(p.hypothesis, [ref]).score}
             for p, ref in aligned
         ]
-        scored.sort(key=lambda row: (row["chrf"], row["doc_id"], row["paragraph_index"]))
+        scored.sort(key=lambda row: (row["chrf"], row[C.DOC_ID], row[C.PARAGRAPH_INDEX]))
         lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in scored[:worst]]
-        (run / "eval_worst.jsonl").write_text("".join(lines))
+        (run / File.EVAL_WORST).write_text("".join(lines))
     return result
 
 
@@ -202,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worst", type=int, default=0, help="keep the N lowest-chrF paragraphs")
     args = parser.parse_args(argv)
-    if not (args.run / "segments").is_dir():
+    if not (args.run / Table.SEGMENTS).is_dir():
         print(
             f"error: {args.run} holds no run (no segments/); run the pipeline first",
             file=sys.stderr,
@@ -214,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(markdown_table(result), end="")
-    print(f"wrote {args.run / 'eval.md'} and {args.run / 'eval.json'}")
+    print(f"wrote {args.run / File.EVAL_MARKDOWN} and {args.run / File.EVAL_JSON}")
     return 0
 
 

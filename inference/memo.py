@@ -5,8 +5,10 @@ translation DoFn asks the memo before queueing a segment: a text translated befo
 is answered from the memo, and one already queued waits for that first occurrence
 instead of being queued again. Either way the occurrence keeps its own place
 (document, paragraph, separators, detection results) and takes what translating
-the first occurrence changed. Translation of equal-length batches does not depend
-on the batch (DESIGN.md fact 1), so the rows are exactly those of a run without it.
+the first occurrence changed. A batch holds sources of one token length, and then a
+segment's translation does not depend on the other segments of its batch (no padding
+changes the int8 GEMMs: inference/batching.py), so the rows are exactly those of a run
+without the memo.
 
 The memo lives in the worker and keeps up to `capacity` recently used results, so
 memory stays flat however large the corpus: a global GroupByKey by text would hold
@@ -28,9 +30,9 @@ import struct
 from collections.abc import Hashable, Iterator
 from typing import Any
 
-from apache_beam.metrics import Metrics
-
-from transforms.records import Segment
+from core.metrics import counter
+from core.names import Metric
+from core.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
 
@@ -128,8 +130,8 @@ class TranslationMemo:
         self._shared: list[tuple[Hashable, ...]] = []
         self._shared_index: dict[tuple[Hashable, ...], int] = {}
         self._waiting: dict[bytes, list[Segment]] = {}
-        self.deduplicated = Metrics.counter("corpus", "segments_deduplicated")
-        self.tokens_saved = Metrics.counter("corpus", "dedup_source_tokens_saved")
+        self.deduplicated = counter(Metric.SEGMENTS_DEDUPLICATED)
+        self.tokens_saved = counter(Metric.DEDUP_SOURCE_TOKENS_SAVED)
 
     def start_bundle(self) -> None:
         """Forgets the segments in flight: a retried bundle sends them all again."""

@@ -1,0 +1,92 @@
+"""ModelSettings: one `model`/`models.NAME` config section, what any backend reads."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+from text.languages import language_token
+
+MODEL_STYLES = ("pair", "nllb", "m2m")
+
+# Where and how fast a model runs, not what it outputs: left out of the settings
+# fingerprint (pipeline.config), so changing one does not invalidate a previous run.
+EXECUTION_SETTINGS = ("path", "inter_threads", "intra_threads", "max_batch_size", "backend")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    path: str
+    # Which implementation loads and runs the model (`backends.BACKENDS`).
+    backend: str = "ctranslate2"
+    device: str = "cpu"
+    compute_type: str = "default"
+    beam_size: int = 2
+    max_input_tokens: int = 512
+    max_decoding_length: int = 1024
+    decoding_length_ratio: float = 2.0
+    decoding_length_slack: int = 16
+    # Benchmarks force every output to a known length (with ratio 1 and slack 0: the
+    # source length), so that every system compared does the same work.
+    min_decoding_ratio: float = 0.0
+    inter_threads: int = 0  # 0: from the cores (resolved_threads)
+    intra_threads: int = 0
+    max_batch_size: int = 0  # segments per model batch; 0: resolved_max_batch_size
+    source_spm: str = "source.spm"
+    target_spm: str = "target.spm"
+    # "pair": one source and target language (OPUS-MT). "nllb"/"m2m": multilingual, with
+    # the source-language token before the text and the target's as `target_prefix`.
+    style: str = "pair"
+    language_tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def multilingual(self) -> bool:
+        return self.style != "pair"
+
+    def language_token(self, language: str | None) -> str | None:
+        """The model's token for an ISO 639-1 language (None: the model cannot take it)."""
+        if not language or not self.multilingual:
+            return None
+        return language_token(self.style, language, self.language_tokens)
+
+    def decoding_limit(self, source_tokens: int) -> int:
+        """Decoding stops here: proportional to the source, so a looping output is cut
+        (and flagged) early, and capped so no batch decodes forever."""
+        wanted = math.ceil(source_tokens * self.decoding_length_ratio) + self.decoding_length_slack
+        return min(self.max_decoding_length, wanted)
+
+    def min_decoding_length(self, source_tokens: int) -> int:
+        return min(
+            self.decoding_limit(source_tokens), math.ceil(source_tokens * self.min_decoding_ratio)
+        )
+
+    def resolved_threads(self, workers: int = 1) -> tuple[int, int]:
+        """(inter_threads, intra_threads), 0 meaning: from the cores this worker owns.
+
+        On CPU, one single-threaded replica per core, each translating its own batch:
+        measured 1.5x faster than one batch across 2 threads (bench/README.md), since
+        length buckets are small and intra-op threads do little for small batches. On
+        GPU, one replica.
+        """
+        cores = max(1, len(os.sched_getaffinity(0)) // workers)
+        inter = self.inter_threads or (cores if self.device == "cpu" else 1)
+        return inter, self.intra_threads or max(1, cores // inter)
+
+    def resolved_max_batch_size(self) -> int:
+        """Segments per batch the model decodes at once (a bucket is split into batches of
+        this size, which all replicas share); 0 = the whole bucket.
+
+        On CPU 128: a bucket of short segments (8192 tokens of 4-token segments is 2048
+        of them) decoded at once needs memory in proportion (batch × vocabulary logits
+        at every step: +1.8 GB measured with a 32k vocabulary) and was 1.2–1.4x slower
+        than batches of 128 (bench/README.md). On GPU the whole bucket.
+        """
+        if self.max_batch_size:
+            return self.max_batch_size
+        return 128 if self.device == "cpu" else 0
+
+    def resolved_compute_type(self) -> str:
+        if self.compute_type != "default":
+            return self.compute_type
+        return "int8" if self.device == "cpu" else "int8_float16"

@@ -1,0 +1,41 @@
+"""`.jsonl` files: one document per non-blank line, a JSON object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from apache_beam.io.filesystems import FileSystems
+
+from readers.base import MatchedFile, Output, oversize, read_error
+from readers.records import RecordReader
+
+
+class JsonlReader(RecordReader):
+    suffixes = (".jsonl",)
+
+    def read_file(self, matched: MatchedFile) -> Iterator[Output]:
+        cap = self.settings.max_document_bytes
+        seen_ids: set[str] = set()
+        for line_number, raw in self._lines(matched.path):
+            doc_id = f"{matched.relative_path}:{line_number}"
+            if len(raw) > cap:
+                yield oversize(matched.path, doc_id, len(raw), cap)
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                yield read_error(matched.path, doc_id, "MalformedJSON", str(exc))
+                continue
+            yield from self.document(obj, matched.path, doc_id, seen_ids)
+
+    def count_documents(self, path: str) -> int:
+        return sum(1 for _ in self._lines(path))
+
+    @staticmethod
+    def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+        """(line number, bytes) of each line that is not blank."""
+        with FileSystems.open(path) as handle:
+            for line_number, raw in enumerate(iter(handle.readline, b""), start=1):
+                if raw.strip():
+                    yield line_number, raw
