@@ -31,7 +31,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.io.localfilesystem import LocalFileSystem
 
 from core.errors import ConfigError
-from core.names import File
+from core.names import File, ManifestKey
 
 if TYPE_CHECKING:
     from backends.settings import ModelSettings
@@ -74,7 +74,7 @@ def model_id(path: str) -> str:
     """The manifest's `model_id`, or the directory name for a model without one."""
     manifest = read_manifest(path)
     if manifest is not None:
-        return manifest["model_id"]
+        return manifest[ManifestKey.MODEL_ID]
     return Path(path).resolve().name
 
 
@@ -152,7 +152,7 @@ def prepare_model(path: str, cache_root: Path, copy: bool) -> str:
         cache_root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache_root))
         try:
-            _copy_files(path, staging, [*manifest["files"], MANIFEST])
+            _copy_files(path, staging, [*manifest[ManifestKey.FILES], MANIFEST])
             verify_model_dir(staging, manifest)
             staging.rename(destination)
             return str(destination)  # verified above, as the staging copy
@@ -189,10 +189,10 @@ def check_manifest(model: ModelSettings, key: str) -> None:
             f"{key}.path: {exc}: the model directory is incomplete or was changed after "
             "conversion; copy it again or re-run `make convert`"
         ) from exc
-    if "style" in manifest and manifest["style"] != model.style:
+    if "style" in manifest and manifest[ManifestKey.STYLE] != model.style:
         raise ConfigError(
             f"{key}.style: {model.style!r}, but {model.path}/{MANIFEST} says the model is "
-            f"{manifest['style']!r}; set `style: {manifest['style']}`"
+            f"{manifest[ManifestKey.STYLE]!r}; set `style: {manifest[ManifestKey.STYLE]}`"
         )
     for setting in ("max_input_tokens", "max_decoding_length"):
         limit, value = manifest.get(setting), getattr(model, setting)
@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model_id", help="default: the directory name")
     args = parser.parse_args(argv)
     manifest = write_manifest(args.directory, args.model_id or args.directory.resolve().name)
-    count = len(manifest["files"])
-    print(f"wrote {args.directory / MANIFEST}: {manifest['model_id']}, {count} files")
+    count = len(manifest[ManifestKey.FILES])
+    print(f"wrote {args.directory / MANIFEST}: {manifest[ManifestKey.MODEL_ID]}, {count} files")
     return 0
 
 

@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import random
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -171,3 +172,11 @@ def shard_paths(path: Path, files: int) -> list[Path]:
 def input_pattern(path: Path, files: int) -> str:
     """The --input pattern matching what `write_documents` wrote."""
     return str(path) if files == 1 else str(path.with_name(f"{path.stem}-*{path.suffix}"))
+
+
+def by_length(token_lists: list[list[str]]) -> dict[int, list[int]]:
+    """The indices of the token lists, grouped by length (shortest first)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, tokens in enumerate(token_lists):
+        groups[len(tokens)].append(index)
+    return dict(sorted(groups.items()))

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInference
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from bench.systems import by_length
+from bench.corpus import by_length
 
 
 class LoadedTranslator:

@@ -13,19 +13,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 
-
-def by_length(token_lists: list[list[str]]) -> dict[int, list[int]]:
-    """The indices of the token lists, grouped by length (shortest first)."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index, tokens in enumerate(token_lists):
-        groups[len(tokens)].append(index)
-    return dict(sorted(groups.items()))
+from bench.corpus import by_length
 
 
 def load_tokens(segments_file: str, spm_path: str) -> list[list[str]]:

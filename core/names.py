@@ -130,6 +130,34 @@ class SummaryKey(StrEnum):
     EXAMPLE_DOCUMENT = "example_document"
 
 
+class ManifestKey(StrEnum):
+    """Keys of a model directory's manifest.json."""
+
+    MODEL_ID = "model_id"
+    FILES = "files"
+    STYLE = "style"
+    LANGUAGES = "languages"
+    MAX_INPUT_TOKENS = "max_input_tokens"
+    MAX_DECODING_LENGTH = "max_decoding_length"
+
+
+class EvalKey(StrEnum):
+    """Keys of eval.json (`python -m reports.evaluate`)."""
+
+    RUN = "run"
+    REFERENCES = "references"
+    PAIRS = "pairs"
+    OVERALL = "overall"
+    MISALIGNED = "misaligned"
+    UNREFERENCED_DOCUMENTS = "unreferenced_documents"
+    MISSING_DOCUMENTS = "missing_documents"
+    PARAGRAPHS = "paragraphs"
+    BLEU = "bleu"
+    CHRF = "chrf"
+    BLEU_SIGNATURE = "bleu_signature"
+    CHRF_SIGNATURE = "chrf_signature"
+
+
 class Tag(StrEnum):
     """Names of the outputs of a stage with several (Beam tagged outputs)."""
 

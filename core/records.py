@@ -16,6 +16,7 @@ from enum import StrEnum
 from apache_beam.transforms.window import GlobalWindow
 from apache_beam.utils.windowed_value import WindowedValue
 
+
 def exception_name(exc: BaseException) -> str:
     """The `error_type` of an exception: its class name, with the module where the name
     alone says nothing (`zlib.error`)."""

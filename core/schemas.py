@@ -70,7 +70,11 @@ error_schema = pa.schema(
     ]
 )
 
-TABLE_SCHEMAS = {Table.SEGMENTS: segment_schema, Table.DOCUMENTS: document_schema, Table.ERRORS: error_schema}
+TABLE_SCHEMAS = {
+    Table.SEGMENTS: segment_schema,
+    Table.DOCUMENTS: document_schema,
+    Table.ERRORS: error_schema,
+}
 
 
 def to_row(record: Any, schema: pa.Schema) -> dict[str, Any]:

@@ -64,10 +64,7 @@ class Buckets:
         """At the token budget, or at one batch of the model: queued then, the replicas
         translate while the runner reads on, where a bucket waiting for the budget would
         leave them idle until the end of the bundle."""
-        return (
-            batch_tokens(bucket) >= self.token_budget
-            or len(bucket) == self.batch_sizes[key[0]]
-        )
+        return batch_tokens(bucket) >= self.token_budget or len(bucket) == self.batch_sizes[key[0]]
 
     def _take(self, key: BucketKey) -> list[Segment]:
         bucket = self._buckets.pop(key)

@@ -31,7 +31,7 @@ from collections.abc import Hashable, Iterator
 from typing import Any
 
 from core.metrics import counter
-from core.names import Metric
+from core.names import Column, Metric
 from core.records import Segment
 
 Changes = tuple[dict[str, Any], tuple[str, ...]]
@@ -40,7 +40,7 @@ Changes = tuple[dict[str, Any], tuple[str, ...]]
 # message included); the rest of what it changes (status, model, flags, the pieces it
 # clears, the failing stage and type) is shared by a whole route, so an entry keeps only
 # these and the index of its shared part.
-PER_SEGMENT = ("translated_text", "score", "target_tokens", "error")
+PER_SEGMENT = (Column.TRANSLATED_TEXT, Column.SCORE, Column.TARGET_TOKENS, Column.ERROR)
 MAX_SHARED_PARTS = 1024  # distinct shared parts; past it, a new one is not remembered
 VALUE_BYTES_PER_ENTRY = 256  # room for values; a generation of long texts holds fewer
 

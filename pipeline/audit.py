@@ -46,7 +46,8 @@ def name_violations(
         )
         keyed = {
             "read": documents | "KeyRead" >> beam.Map(lambda d: ((d.source_path, d.doc_id), None)),
-            "written": written | "KeyWritten" >> beam.Map(lambda r: (_key(r), r[Column.TARGET_LANG])),
+            "written": written
+            | "KeyWritten" >> beam.Map(lambda r: (_key(r), r[Column.TARGET_LANG])),
             "refused": errors
             | "Refused" >> beam.Filter(_refusal)
             | "KeyRefused" >> beam.Map(lambda r: (_key(r), None)),
@@ -57,5 +58,6 @@ def name_violations(
         _ = (
             keyed
             | "NameViolations" >> NameViolations(config.target_lang)
-            | "Write" >> WriteTable(config.output, Table.ERRORS, error_schema, shard=Stage.ACCOUNTING)
+            | "Write"
+            >> WriteTable(config.output, Table.ERRORS, error_schema, shard=Stage.ACCOUNTING)
         )

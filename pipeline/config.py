@@ -36,9 +36,12 @@ DEFAULT_MODEL = "default"
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    input: list[str]
+    input: list[str]  # one pattern may be given as a string
     output: str
-    target_lang: list[str] = field(default_factory=lambda: ["en"])
+    # may be given as a comma-separated string
+    target_lang: list[str] = field(
+        default_factory=lambda: ["en"], metadata={"comma_separated": True}
+    )
     overwrite: bool = False
     incremental: bool = False
     read: ReadSettings = field(default_factory=ReadSettings)
@@ -132,7 +135,10 @@ def _value(hint: Any, value: Any, where: str) -> Any:
     if dataclasses.is_dataclass(hint):
         return _build(hint, _mapping(value, where), f"{where}.")
     if origin is dict and dataclasses.is_dataclass(args[1]):
-        return {key: _value(args[1], item, f"{where}.{key}") for key, item in _mapping(value, where).items()}
+        return {
+            key: _value(args[1], item, f"{where}.{key}")
+            for key, item in _mapping(value, where).items()
+        }
     if origin is list and dataclasses.is_dataclass(args[0]):
         if not isinstance(value, list):
             names = ", ".join(f.name for f in dataclasses.fields(args[0]))
@@ -147,11 +153,16 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+_HINTS = typing.get_type_hints(PipelineConfig)
+
+
 def _required_keys(cls: type) -> list[str]:
     """The fields of `cls` without a default."""
     missing = dataclasses.MISSING
     return [
-        f.name for f in dataclasses.fields(cls) if f.default is missing and f.default_factory is missing
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is missing and f.default_factory is missing
     ]
 
 
@@ -174,10 +185,11 @@ def load_config(path: str | None, overrides: dict[str, Any]) -> PipelineConfig:
     for dotted, value in overrides.items():
         if value is not None:
             _set_dotted(values, dotted, value)
-    if isinstance(values.get("input"), str):
-        values["input"] = [values["input"]]
-    if isinstance(values.get("target_lang"), str):
-        values["target_lang"] = [lang.strip() for lang in values["target_lang"].split(",")]
+    for f in dataclasses.fields(PipelineConfig):  # a list given as one string
+        value = values.get(f.name)
+        if isinstance(value, str) and typing.get_origin(_HINTS[f.name]) is list:
+            split = f.metadata.get("comma_separated")
+            values[f.name] = [part.strip() for part in value.split(",")] if split else [value]
     for name in _required_keys(PipelineConfig):
         if not values.get(name):
             raise ConfigError(f"{name!r} is not set: give --{name} or set it in the config")

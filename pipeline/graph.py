@@ -7,7 +7,6 @@ import apache_beam as beam
 from backends import backend_for
 from core.names import Table, Tag
 from pipeline.config import PipelineConfig, settings_fingerprint
-from pipeline.progress import ReportProgress
 from text.glossary import load_glossary
 from transforms.accounting import CheckAccounting
 from transforms.detect_language import DetectLanguage
@@ -15,6 +14,7 @@ from transforms.guard import GuardTranslations
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
 from transforms.read import ReadDocuments
 from transforms.rebuild import OUTPUT_TAGS, RebuildDocuments
+from transforms.report_progress import ReportProgress
 from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
 from transforms.segment import SegmentLongParagraphs

@@ -2,10 +2,9 @@
 
 `pipeline.run()` on the FnApiRunner blocks until the pipeline is done, and its
 metrics exist only in the result it returns, so they cannot be polled during a
-run. Instead, a counting branch of the graph (`ReportProgress`) tallies
-documents and segments in each worker process and writes the totals to
-`<dir>/<host>-<pid>.json` at most every `FLUSH_SECONDS`; a monitor thread in
-the launching process sums those files. That works the same in `in_memory`,
+run. Instead, a counting branch of the graph (`transforms.report_progress`) tallies
+documents and segments in each worker process into files of a directory; a monitor
+thread in the launching process sums those files. That works the same in `in_memory`,
 `multi_threading` and `multi_processing` mode (and for any runner whose workers
 share the launcher's disk). It shows one updating tqdm line on a terminal and a
 log line every `--progress_interval` seconds otherwise (CI, cron). Other
@@ -19,31 +18,25 @@ import json
 import logging
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
 
-import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from core.names import Column, Tag
-from core.records import ErrorRecord, Segment, SegmentStatus
+from core.records import SegmentStatus
 from readers import ReadSettings, reader_class
+from transforms.report_progress import DOCUMENTS, TARGET_TOKENS, segments_key
 
-FLUSH_SECONDS = 0.5
 BAR_REFRESH_SECONDS = 0.5
 RATE_WINDOW_SECONDS = 10.0
-DOCUMENTS = Tag.DOCUMENTS
-TARGET_TOKENS = Column.TARGET_TOKENS
 LOG = logging.getLogger(__name__)
 
 
@@ -64,97 +57,6 @@ class ProgressOptions(PipelineOptions):
             default=30.0,
             help="seconds between progress log lines when not on a terminal",
         )
-
-
-# What each counted element adds. A read error with a doc_id is a document the
-# reader refused, so it counts as done like a read one: the total includes it.
-def count_document(_: object) -> dict[str, int]:
-    return {DOCUMENTS: 1}
-
-
-def count_read_error(error: ErrorRecord) -> dict[str, int]:
-    return {DOCUMENTS: 1} if error.doc_id is not None else {}
-
-
-def count_segment(seg: Segment) -> dict[str, int]:
-    return {f"segments_{seg.status}": 1, TARGET_TOKENS: seg.target_tokens or 0}
-
-
-COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {
-    Tag.DOCUMENTS: count_document,
-    Tag.READ_ERRORS: count_read_error,
-    Tag.SEGMENTS: count_segment,
-}
-
-
-class ProcessTally:
-    """This process's progress counts, written atomically to one file per process."""
-
-    _tallies: dict[tuple[str, int], ProcessTally] = {}
-    _tallies_lock = threading.Lock()
-
-    def __init__(self, directory: str) -> None:
-        self.path = os.path.join(directory, f"{socket.gethostname()}-{os.getpid()}.json")
-        self.counts: Counter[str] = Counter()
-        self.flushed_at = 0.0
-        self.lock = threading.Lock()
-
-    @classmethod
-    def of(cls, directory: str) -> ProcessTally:
-        """One tally per (directory, process), shared by every DoFn instance and thread."""
-        key = (directory, os.getpid())
-        with cls._tallies_lock:
-            if key not in cls._tallies:
-                cls._tallies[key] = cls(directory)
-            return cls._tallies[key]
-
-    def add(self, counts: dict[str, int]) -> None:
-        with self.lock:
-            self.counts.update(counts)
-            if time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
-                self._write()
-
-    def flush(self) -> None:
-        with self.lock:
-            self._write()
-
-    def _write(self) -> None:
-        self.flushed_at = time.monotonic()
-        partial = f"{self.path}.partial"
-        with open(partial, "w") as handle:
-            json.dump(self.counts, handle)
-        os.replace(partial, self.path)
-
-
-class CountProgress(beam.DoFn):
-    def __init__(self, directory: str, count: Callable[[Any], dict[str, int]]) -> None:
-        self.directory = directory
-        self.count = count
-
-    def setup(self) -> None:
-        self._tally = ProcessTally.of(self.directory)
-
-    def process(self, element: object) -> None:
-        self._tally.add(self.count(element))
-
-    def finish_bundle(self) -> None:
-        self._tally.flush()
-
-
-class ReportProgress(beam.PTransform):
-    """Counts `documents`, `read_errors` and `segments` (a dict of PCollections) into
-    `directory`; a branch that outputs nothing, so it changes no result."""
-
-    def __init__(self, directory: str) -> None:
-        super().__init__()
-        self.directory = directory
-
-    def expand(self, pcolls: dict[str, beam.PCollection]) -> dict[str, beam.PCollection]:
-        return {
-            name: pcoll
-            | f"Count{name.title()}" >> beam.ParDo(CountProgress(self.directory, COUNTERS[name]))
-            for name, pcoll in pcolls.items()
-        }
 
 
 def read_progress(directory: str) -> Counter[str]:
@@ -187,8 +89,8 @@ def format_progress(counts: Counter[str], total: int | None, tokens_per_second: 
     documents = (
         f"{done}/{total} documents ({100 * done / total:.0f}%)" if total else (f"{done} documents")
     )
-    statuses = ", ".join(f"{counts[f'segments_{s}']} {s}" for s in SegmentStatus)
-    segments = sum(counts[f"segments_{s}"] for s in SegmentStatus)
+    statuses = ", ".join(f"{counts[segments_key(s)]} {s}" for s in SegmentStatus)
+    segments = sum(counts[segments_key(s)] for s in SegmentStatus)
     return f"{documents}, {segments} segments ({statuses}), {tokens_per_second:.0f} target tokens/s"
 
 
@@ -249,8 +151,8 @@ class ProgressMonitor(threading.Thread):
         if self.bar is not None:
             self.bar.total = self.total
             self.bar.update(done - self.bar.n)
-            segments = sum(counts[f"segments_{s}"] for s in SegmentStatus)
-            failed = counts[f"segments_{SegmentStatus.FAILED}"]
+            segments = sum(counts[segments_key(s)] for s in SegmentStatus)
+            failed = counts[segments_key(SegmentStatus.FAILED)]
             self.bar.set_postfix_str(f"{segments} segments, {failed} failed, {rate:.0f} tok/s")
             return
         line = f"progress: {format_progress(counts, self.total, rate)}"

@@ -124,7 +124,8 @@ def run(argv: list[str]) -> dict:
         except Exception:  # noqa: BLE001 - the run fails as an accounting failure all the same
             LOG.exception("could not name the documents behind the accounting violation")
         raise AccountingError(
-            f"documents lost or duplicated: {info[RunKey.ACCOUNTING][RunKey.VIOLATIONS]}; the run is "
+            f"documents lost or duplicated: {info[RunKey.ACCOUNTING][RunKey.VIOLATIONS]}; "
+            "the run is "
             f"left in {output.staging} (errors/ rows with stage 'accounting'), "
             f"{config.output} is unchanged"
         )

@@ -131,9 +131,7 @@ def write_run_info(
             "python": platform.python_version(),
             **{name: metadata.version(name) for name in PACKAGES},
         },
-        RunKey.COUNTS: {
-            k: v for k, v in counts.items() if parse_route_status_metric(k) is None
-        },
+        RunKey.COUNTS: {k: v for k, v in counts.items() if parse_route_status_metric(k) is None},
         RunKey.SEGMENTS_BY_ROUTE: segments_by_route(counts),
         RunKey.ACCOUNTING: accounting(counts, FileSystems.join(directory, Table.ERRORS)),
     }

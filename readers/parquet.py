@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
+from core.names import File
 from readers.base import MatchedFile, Output, read_error
 from readers.records import RecordReader
 
 
 class ParquetReader(RecordReader):
-    suffixes = (".parquet",)
+    suffixes = (File.PARQUET_SUFFIX,)
 
     def read_file(self, matched: MatchedFile) -> Iterator[Output]:
         settings = self.settings

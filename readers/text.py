@@ -19,8 +19,7 @@ class TextReader(Reader):
         cap = self.settings.max_document_bytes
         doc_id = matched.relative_path
         compressed = (
-            CompressionTypes.detect_compression_type(matched.path)
-            != CompressionTypes.UNCOMPRESSED
+            CompressionTypes.detect_compression_type(matched.path) != CompressionTypes.UNCOMPRESSED
         )
         if not compressed and matched.size_in_bytes > cap:
             yield oversize(matched.path, doc_id, matched.size_in_bytes, cap)

@@ -1,8 +1,8 @@
 """The run summary of an output directory, as printed after a run.
 
-    python -m reports out/sample          # the table, as printed after a run
-    python -m reports out/sample --json   # the same data, as in run.json
-    python -m reports out/sample --html   # (re)write out/sample/report.html
+python -m reports out/sample          # the table, as printed after a run
+python -m reports out/sample --json   # the same data, as in run.json
+python -m reports out/sample --html   # (re)write out/sample/report.html
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from core.metrics import UNKNOWN_LANGUAGE
-from core.names import Column, File, Table
+from core.names import Column, EvalKey, File, Table
 from core.records import EvaluatedParagraph as Paragraph
 
-C = Column
+C, E = Column, EvalKey
 SOURCE_REFERENCE = "source"
 _CHARACTER_TOKENIZED = {"ja", "ko", "th", "my", "km", "lo"}
 
@@ -59,8 +59,8 @@ def run_paragraphs(run: Path) -> dict[tuple[str, str], list[Paragraph]]:
                 target,
                 index,
                 sentences[0][C.SOURCE_LANG] or UNKNOWN_LANGUAGE,
-                _joined(sentences, "source_text"),
-                _joined(sentences, "translated_text"),
+                _joined(sentences, C.SOURCE_TEXT),
+                _joined(sentences, C.TRANSLATED_TEXT),
             )
         )
     return documents
@@ -103,11 +103,11 @@ def score(pairs: list[tuple[Paragraph, str]]) -> dict[str, Any]:
     bleu = BLEU(tokenize=bleu_tokenizer({p.target_lang for p, _ in pairs}))
     chrf = CHRF()
     return {
-        "paragraphs": len(pairs),
-        "bleu": round(bleu.corpus_score(hypotheses, references).score, 2),
-        "chrf": round(chrf.corpus_score(hypotheses, references).score, 2),
-        "bleu_signature": str(bleu.get_signature()),
-        "chrf_signature": str(chrf.get_signature()),
+        E.PARAGRAPHS: len(pairs),
+        E.BLEU: round(bleu.corpus_score(hypotheses, references).score, 2),
+        E.CHRF: round(chrf.corpus_score(hypotheses, references).score, 2),
+        E.BLEU_SIGNATURE: str(bleu.get_signature()),
+        E.CHRF_SIGNATURE: str(chrf.get_signature()),
     }
 
 
@@ -140,23 +140,23 @@ def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
     for paragraph, reference in aligned:
         by_pair[f"{paragraph.source_lang}-{paragraph.target_lang}"].append((paragraph, reference))
     result = {
-        "run": str(run),
-        "references": reference_id,
-        "pairs": {pair: score(items) for pair, items in sorted(by_pair.items())},
-        "overall": score(aligned),
-        "misaligned": misaligned,
-        "unreferenced_documents": unreferenced,
-        "missing_documents": sorted(f"{d} ({t})" for d, t in set(refs) - set(documents)),
+        E.RUN: str(run),
+        E.REFERENCES: reference_id,
+        E.PAIRS: {pair: score(items) for pair, items in sorted(by_pair.items())},
+        E.OVERALL: score(aligned),
+        E.MISALIGNED: misaligned,
+        E.UNREFERENCED_DOCUMENTS: unreferenced,
+        E.MISSING_DOCUMENTS: sorted(f"{d} ({t})" for d, t in set(refs) - set(documents)),
     }
     (run / File.EVAL_JSON).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     (run / File.EVAL_MARKDOWN).write_text(markdown_table(result))
     if worst:
         chrf = CHRF()
         scored = [
-            {**asdict(p), "reference": ref, "chrf": chrf.sentence_score(p.hypothesis, [ref]).score}
+            {**asdict(p), "reference": ref, E.CHRF: chrf.sentence_score(p.hypothesis, [ref]).score}
             for p, ref in aligned
         ]
-        scored.sort(key=lambda row: (row["chrf"], row[C.DOC_ID], row[C.PARAGRAPH_INDEX]))
+        scored.sort(key=lambda row: (row[E.CHRF], row[C.DOC_ID], row[C.PARAGRAPH_INDEX]))
         lines = [json.dumps(row, ensure_ascii=False) + "\n" for row in scored[:worst]]
         (run / File.EVAL_WORST).write_text("".join(lines))
     return result
@@ -164,18 +164,18 @@ def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
 
 def markdown_table(result: dict[str, Any]) -> str:
     lines = [
-        f"Evaluation of {result['run']} against {result['references']}",
+        f"Evaluation of {result[E.RUN]} against {result[E.REFERENCES]}",
         "",
         "| pair | paragraphs | BLEU | chrF |",
         "|---|---:|---:|---:|",
     ]
-    rows = [*result["pairs"].items(), ("all", result["overall"])]
+    rows = [*result[E.PAIRS].items(), ("all", result[E.OVERALL])]
     for pair, figures in rows:
         lines.append(
-            f"| {pair} | {figures['paragraphs']} | {figures['bleu']:.2f} | {figures['chrf']:.2f} |"
+            f"| {pair} | {figures[E.PARAGRAPHS]} | {figures[E.BLEU]:.2f} | {figures[E.CHRF]:.2f} |"
         )
-    lines += ["", f"BLEU: {result['overall']['bleu_signature']}"]
-    lines.append(f"chrF: {result['overall']['chrf_signature']}")
+    lines += ["", f"BLEU: {result[E.OVERALL][E.BLEU_SIGNATURE]}"]
+    lines.append(f"chrF: {result[E.OVERALL][E.CHRF_SIGNATURE]}")
     for label, key in (
         ("not scored (paragraph counts differ)", "misaligned"),
         ("documents without a reference", "unreferenced_documents"),

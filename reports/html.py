@@ -238,12 +238,12 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         "<h2>Untranslated segments by reason</h2>",
         _table(
             "untranslated",
-            ["reason", "segments"],
+            [S.REASON, S.SEGMENTS],
             [[r[S.REASON], r[S.SEGMENTS]] for r in summary[S.UNTRANSLATED_REASONS]],
         ),
         "<h2>Errors by type</h2>",
         _table(
-            "errors",
+            Table.ERRORS,
             ["stage", "error type", "count", "example message", "example document"],
             [list(e.values()) for e in errors],
         ),

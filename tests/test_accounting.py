@@ -7,9 +7,9 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
+from core.records import DocumentStatus, ErrorRecord, SourceDocument, TranslatedDocument
 from tests.conftest import local_pipeline
 from transforms.accounting import CheckAccounting, account
-from core.records import DocumentStatus, ErrorRecord, SourceDocument, TranslatedDocument
 
 TARGETS = ["en", "de"]
 READ = SourceDocument("d", "p", "Text.", "utf-8")

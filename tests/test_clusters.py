@@ -10,8 +10,9 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions
 
+from core.errors import ConfigError
 from pipeline.beam_options import beam_flags
-from pipeline.config import ConfigError, load_config
+from pipeline.config import load_config
 from pipeline.dataflow_job import top_level_stages
 from pipeline.graph import build_pipeline
 from pipeline.run import run

@@ -15,12 +15,12 @@ import pytest
 import sentencepiece as spm
 import yaml
 
+from backends.store import model_checksums
 from pipeline.run import run
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 from tools.build_test_models import build_all
 from tools.convert_model import convert
-from transforms.model import model_checksums
 
 pytest.importorskip("transformers", reason="make install installs the convert group")
 TEXTS = ["Das ist ein kleiner Test.", "Guten Morgen, wie geht es dir heute?"] * 20

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
-from tests.test_pipeline_end_to_end import segment_rows, table, translate
-from tools.build_test_models import swapcase_reference
+from core.records import Segment, SegmentStatus
 from inference.memo import (
     VALUE_BYTES_PER_ENTRY,
     MemoGeneration,
@@ -19,7 +17,9 @@ from inference.memo import (
     fan_out,
     translation_changes,
 )
-from core.records import Segment, SegmentStatus
+from tests.conftest import ROOT
+from tests.test_pipeline_end_to_end import segment_rows, table, translate
+from tools.build_test_models import swapcase_reference
 
 SIGNATURE = "Mit freundlichen Grüßen, Hanna Weber"
 LONG = " ".join(f"Das ist der Satz Nummer {n} in einem langen Absatz." for n in range(12))

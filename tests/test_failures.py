@@ -15,14 +15,14 @@ import pytest
 import yaml
 import zstandard
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.utils.shared import Shared
 
+from backends import ModelSettings
+from backends.ct2 import CTranslate2Backend
+from core.records import Segment, SegmentStatus
 from pipeline.audit import name_violations
 from pipeline.config import load_config
 from tests.conftest import run_pipeline
 from tests.test_pipeline_end_to_end import table
-from transforms.model import ModelSettings, TranslationModelHandler
-from core.records import Segment, SegmentStatus
 from transforms.translate import TranslateBatches, TranslateSettings
 
 GOOD = "Ein ganz normaler Absatz.\n\nUnd noch einer."
@@ -145,8 +145,7 @@ def test_outputs_stay_under_the_output_directory(hostile):
 
 def test_a_failing_batch_is_bisected_to_the_poison_segment(test_models):
     fn = TranslateBatches(
-        {"m": TranslationModelHandler(ModelSettings(path=str(test_models["copy"])))},
-        Shared(),
+        {"m": CTranslate2Backend(ModelSettings(path=str(test_models["copy"])))},
         TranslateSettings(batch_token_budget=10**6, dedup=False),
     )
     fn.setup()

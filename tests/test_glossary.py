@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, load_config, settings_fingerprint
+from core.errors import ConfigError
+from pipeline.config import load_config, settings_fingerprint
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 from tests.test_protect import translate_document

@@ -8,14 +8,15 @@ from typing import Any
 
 import yaml
 
+from backends import ModelSettings
+from backends.ct2 import CTranslate2Backend
+from core.records import Segment
 from pipeline.run import run
 from tests.conftest import ROOT
 from tests.test_pipeline_end_to_end import table
 from tests.test_protect import segment
 from transforms.detect_language import LanguageSettings
 from transforms.guard import DegenerateOutput, GuardSettings, longest_repeat
-from transforms.model import ModelSettings, TranslationModelHandler
-from core.records import Segment
 
 GERMAN = [
     "Die Stadtbibliothek öffnet am Montag ihren neuen Lesesaal im zweiten Stock.",
@@ -75,9 +76,9 @@ def test_per_pair_length_ratios_override_the_defaults():
 
 
 def test_the_retry_reuses_the_loaded_model(test_models):
-    handler = TranslationModelHandler(ModelSettings(path=str(test_models["copy"])))
-    first = handler.load_model()
-    assert TranslationModelHandler(ModelSettings(path=str(test_models["copy"]))).load_model() is (
+    backend = CTranslate2Backend(ModelSettings(path=str(test_models["copy"])))
+    first = backend.shared_model()
+    assert CTranslate2Backend(ModelSettings(path=str(test_models["copy"]))).shared_model() is (
         first
     )
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.run import run
-from tests.conftest import ROOT, SAMPLE_CORPUS
-from transforms.model import ModelSettings, TranslationModelHandler
+from backends import ModelSettings
+from backends.ct2 import CTranslate2Backend
 from backends.store import (
     ModelVerificationError,
     main,
@@ -19,6 +18,8 @@ from backends.store import (
     read_manifest,
     verify_model_dir,
 )
+from pipeline.run import run
+from tests.conftest import ROOT, SAMPLE_CORPUS
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_copy_is_verified_cached_and_loads(model_copy, tmp_path):
     inode = (local / "model.bin").stat().st_ino
     assert prepare_model(str(model_copy), cache, copy=True) == str(local)
     assert (local / "model.bin").stat().st_ino == inode  # reused, not copied again
-    model = TranslationModelHandler(ModelSettings(path=str(local))).load_model()
+    model = CTranslate2Backend(ModelSettings(path=str(local))).load_model()
     pieces = model.tokenizer.encode("Guten Tag, Welt.", "de")
     assert model.translate([pieces], ["en"])[0].text == "Guten Tag, Welt."
     assert model.model_id == "copy-test-v1"
@@ -87,7 +88,7 @@ def test_local_model_is_verified_in_place(model_copy, tmp_path):
     assert "model.bin has sha256" in str(error.value)
     assert "source.spm is missing" in str(error.value)
     with pytest.raises(ModelVerificationError, match="does not match its manifest.json"):
-        TranslationModelHandler(ModelSettings(path=str(model_copy))).load_model()
+        CTranslate2Backend(ModelSettings(path=str(model_copy))).load_model()
 
 
 def test_manifest_without_files_is_refused_with_the_reason(model_copy):

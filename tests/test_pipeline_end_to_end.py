@@ -14,8 +14,8 @@ import pytest
 
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
-from tools.build_test_models import swapcase_reference
 from text.spans import SPAN_KINDS, fenced_code_ranges, find_spans
+from tools.build_test_models import swapcase_reference
 
 SAMPLE_FILES = sorted(p for p in SAMPLE_CORPUS.rglob("*") if p.suffix in (".txt", ".md"))
 

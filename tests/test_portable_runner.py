@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.schemas import document_schema, error_schema, segment_schema
 from pipeline.run import run
 from tests.conftest import ROOT, SAMPLE_CORPUS
 from tools.local_cluster import LocalCluster, local_cluster
-from core.schemas import document_schema, error_schema, segment_schema
 
 ORDER = {
     "segments": "doc_id, segment_index",

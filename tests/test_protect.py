@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.records import Segment, SegmentStatus
 from tests.conftest import local_pipeline
 from tests.test_pipeline_end_to_end import table, translate
 from text.placeholders import (
@@ -21,9 +22,8 @@ from text.placeholders import (
     restore,
     unmask,
 )
-from transforms.protect import RestoreSpans, protect_paragraph
-from core.records import Segment, SegmentStatus
 from text.spans import SPAN_KINDS, fenced_code_ranges, find_spans
+from transforms.protect import RestoreSpans, protect_paragraph
 
 PARAGRAPHS = [
     "# Anleitung für die Installation",

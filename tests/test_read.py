@@ -8,8 +8,12 @@ import pyarrow.parquet as pq
 import zstandard
 from apache_beam.testing.util import assert_that, equal_to
 
+from readers import ReadSettings, reader_class
+from readers.jsonl import JsonlReader
+from readers.parquet import ParquetReader
+from readers.text import TextReader
 from tests.conftest import local_pipeline
-from transforms.read import ReadDocuments, ReadSettings, document_format, pattern_base
+from transforms.read import ReadDocuments, pattern_base
 
 HELLO = "Hallo Welt.\n\nZweiter Absatz."
 
@@ -34,11 +38,11 @@ def test_pattern_base_and_format():
     assert pattern_base("docs/**/*.txt") == "docs/"
     assert pattern_base("gs://bucket/corpus/a*.jsonl") == "gs://bucket/corpus/"
     assert pattern_base("docs/one.txt") == "docs/"
-    assert document_format("a/b.TXT") == "text"
-    assert document_format("a/b.jsonl.gz") == "jsonl"
-    assert document_format("a/b.md.zst") == "text"
-    assert document_format("a/b.parquet") == "parquet"
-    assert document_format("a/b.pdf") is None
+    assert reader_class("a/b.TXT") is TextReader
+    assert reader_class("a/b.jsonl.gz") is JsonlReader
+    assert reader_class("a/b.md.zst") is TextReader
+    assert reader_class("a/b.parquet") is ParquetReader
+    assert reader_class("a/b.pdf") is None
 
 
 def test_every_format_and_compression(tmp_path):

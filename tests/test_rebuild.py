@@ -6,9 +6,10 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
-from tests.conftest import local_pipeline
-from transforms.rebuild import INCOMPLETE_TAG, AssembleDocuments, RebuildDocuments
+from core.names import Tag
 from core.records import Segment, SegmentStatus, TranslatedDocument
+from tests.conftest import local_pipeline
+from transforms.rebuild import AssembleDocuments, RebuildDocuments
 
 # doc "a": paragraph 0 whole, paragraph 1 in two sentences; doc "b": one paragraph.
 PIECES = {
@@ -48,7 +49,7 @@ def test_documents_are_emitted_when_complete_and_incomplete_ones_at_bundle_end()
     assert isinstance(document, TranslatedDocument)
     assert document.translated_text == "VIER.\n\n"
     (left,) = assemble.finish_bundle()
-    assert left.tag == INCOMPLETE_TAG
+    assert left.tag == Tag.INCOMPLETE
     assert left.value.value.message == "target en: paragraph 1 has pieces [1] of 2"
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ConfigError, load_config
+from core.errors import ConfigError
+from pipeline.config import load_config
 from pipeline.run import run
 from tests.test_pipeline_end_to_end import table
 from tools.build_test_models import swapcase_reference

@@ -1,6 +1,6 @@
 import pytest
 
-from transforms.segment import FORCED_SPLIT_FLAG, sentence_starts, split_to_limit
+from text.sentences import FORCED_SPLIT_FLAG, sentence_starts, split_to_limit
 
 
 def chars(text: str) -> int:

@@ -2,9 +2,11 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
+from core.names import Tag
+from core.records import SourceDocument
 from tests.conftest import local_pipeline
-from core.records import ERRORS_TAG, SourceDocument
-from transforms.split import SplitParagraphs, SplitSettings, split_paragraphs
+from text.paragraphs import split_paragraphs
+from transforms.split import SplitParagraphs, SplitSettings
 
 DOCUMENTS = [
     "one paragraph",
@@ -47,7 +49,7 @@ def test_split_paragraphs_sends_empty_documents_to_errors():
         out = p | beam.Create(docs) | SplitParagraphs(SplitSettings())
         texts = out.paragraphs | beam.Map(lambda segs: [s.source_text for s in segs])
         assert_that(texts, equal_to([["x", "y"]]), label="paragraphs")
-        kinds = out[ERRORS_TAG] | beam.Map(lambda e: (e.doc_id, e.stage, e.error_type))
+        kinds = out[Tag.ERRORS] | beam.Map(lambda e: (e.doc_id, e.stage, e.error_type))
         assert_that(
             kinds,
             equal_to(

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
-from apache_beam.utils.shared import Shared
 
+from backends import ModelSettings
+from backends.ct2 import CTranslate2Backend, CTranslate2Model
+from core.records import Segment
 from tests.conftest import local_pipeline
 from tools.build_test_models import MAX_INPUT_TOKENS, swapcase_reference
-from transforms.model import ModelSettings, TranslationModel, TranslationModelHandler
-from core.records import Segment
 from transforms.translate import TranslateBatches, TranslateSegments, TranslateSettings
 
 TEXTS = ["Guten Morgen.", "Auf Wiedersehen!", "Ja.", "Nein.", "Vielleicht morgen.", "Gut."]
 
 
 def segments(settings: ModelSettings, texts: list[str]) -> list[Segment]:
-    model = TranslationModel(settings)
+    model = CTranslate2Model(settings)
     out = []
     for index, text in enumerate(texts):
         pieces = tuple(model.tokenizer.encode(text, None))
@@ -56,7 +56,7 @@ def test_replicas_translate_every_bucket_and_isolate_a_failing_batch(test_models
             p
             | beam.Create(inputs)
             | TranslateSegments(
-                {"default": TranslationModelHandler(settings)},
+                {"default": CTranslate2Backend(settings)},
                 TranslateSettings(batch_token_budget=1),
             )
         )
@@ -69,7 +69,7 @@ def test_one_replica_and_two_give_identical_segments(test_models):
         settings = ModelSettings(
             path=str(test_models["swapcase"]), inter_threads=inter, intra_threads=1
         )
-        model = TranslationModel(settings)
+        model = CTranslate2Model(settings)
         assert model.replicas == inter
         queued = [model.submit([list(seg.pieces)], ["en"]) for seg in segments(settings, TEXTS)]
         results.append([pending.result() for pending in queued])
@@ -79,9 +79,9 @@ def test_one_replica_and_two_give_identical_segments(test_models):
 
 def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
     settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
-    handlers = {"default": TranslationModelHandler(settings)}
+    handlers = {"default": CTranslate2Backend(settings)}
     translate = TranslateSettings(batch_token_budget=10**6, max_pending_tokens=10)
-    fn = TranslateBatches(handlers, Shared(), translate)
+    fn = TranslateBatches(handlers, translate)
     fn.setup()
     fn.start_bundle()
     texts = ["Nein.", "Ja.", "Gut.", "Nein!"]
@@ -109,7 +109,7 @@ def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):
         )
         pieces = [list(seg.pieces) for seg in segments(settings, texts)]
         assert len({len(p) for p in pieces}) == 1  # one bucket: equal lengths
-        results.append(TranslationModel(settings).translate(pieces, ["en"] * len(texts)))
+        results.append(CTranslate2Model(settings).translate(pieces, ["en"] * len(texts)))
     assert results[0] == results[1]  # texts and scores: batches of 2 change nothing
     assert [hyp.text for hyp in results[1]] == [swapcase_reference(t) for t in texts]
 
@@ -123,8 +123,7 @@ def test_batches_of_128_segments_on_cpu_the_whole_bucket_on_gpu():
 def test_a_full_bucket_is_queued_and_collected_once_two_per_replica_are_in_flight(test_models):
     settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
     fn = TranslateBatches(
-        {"default": TranslationModelHandler(settings)},
-        Shared(),
+        {"default": CTranslate2Backend(settings)},
         TranslateSettings(batch_token_budget=1),  # every segment a full bucket
     )
     fn.setup()
@@ -143,8 +142,7 @@ def test_a_bucket_holding_one_model_batch_is_queued_before_the_end_of_the_bundle
         path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1, max_batch_size=2
     )
     fn = TranslateBatches(
-        {"default": TranslationModelHandler(settings)},
-        Shared(),
+        {"default": CTranslate2Backend(settings)},
         TranslateSettings(batch_token_budget=10**6),  # far from full by tokens
     )
     fn.setup()

@@ -10,7 +10,7 @@ from pathlib import Path
 import ctranslate2
 import pytest
 
-from pipeline.config import ConfigError
+from core.errors import ConfigError
 from pipeline.run import main, run
 from tests.conftest import ROOT
 

@@ -9,11 +9,12 @@ The file is tab-separated, one term per line, `#` starts a comment line:
 `de *`, then `* en`, then `* *`. Terms match case-sensitively as whole words (not inside a
 longer word), longest term first.
 
-Terms are enforced with placeholders (text.placeholders, by the protect stage): the model never sees the term,
-and the translation is put in its place. CTranslate2 has no positive lexical constraints:
-`target_prefix` fixes only the start of the output and `suppress_sequences` can only forbid
-sequences, so neither can put a term in the middle of a sentence. The cost: the model does
-not see the term, so inflection around it (case endings, articles) may not agree.
+Terms are enforced with placeholders (text.placeholders, by the protect stage): the model
+never sees the term, and the translation is put in its place. CTranslate2 has no positive
+lexical constraints: `target_prefix` fixes only the start of the output and
+`suppress_sequences` can only forbid sequences, so neither can put a term in the middle of
+a sentence. The cost: the model does not see the term, so inflection around it (case
+endings, articles) may not agree.
 """
 
 from __future__ import annotations

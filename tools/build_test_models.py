@@ -66,6 +66,7 @@ from pathlib import Path
 
 from ctranslate2.specs import transformer_spec
 
+from core.names import File, ManifestKey
 from tools.test_models.tokenizer import (
     ALPHABET,
     LANGUAGES,
@@ -125,9 +126,9 @@ def _save(
     spec.save(str(staging))
     for name in ("source.spm", "target.spm"):
         (staging / name).write_bytes(sp_model)
-    manifest["files"] = {p.name: _sha256(p) for p in sorted(staging.iterdir())}
+    manifest[ManifestKey.FILES] = {p.name: _sha256(p) for p in sorted(staging.iterdir())}
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    (staging / "manifest.json").write_text(text, encoding="utf-8")
+    (staging / File.MODEL_MANIFEST).write_text(text, encoding="utf-8")
     if dest.exists():
         shutil.rmtree(dest)
     staging.rename(dest)
@@ -161,11 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     for path in build_all(args.out).values():
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((path / File.MODEL_MANIFEST).read_text(encoding="utf-8"))
         size_mb = (path / "model.bin").stat().st_size / 1e6
         print(
-            f"built {manifest['model_id']} in {path}: model.bin {size_mb:.1f} MB, "
-            f"max_input_tokens {manifest['max_input_tokens']}, files {sorted(manifest['files'])}"
+            f"built {manifest[ManifestKey.MODEL_ID]} in {path}: model.bin {size_mb:.1f} MB, "
+            f"max_input_tokens {manifest[ManifestKey.MAX_INPUT_TOKENS]}, "
+            f"files {sorted(manifest[ManifestKey.FILES])}"
         )
     print(f"done in {time.perf_counter() - start:.1f} s")
     return 0

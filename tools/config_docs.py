@@ -31,6 +31,8 @@ from tools.descriptions import COLUMNS, KEYS, METRICS
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- BEGIN GENERATED {name}: python -m tools.config_docs --write -->"
 END = "<!-- END GENERATED {name} -->"
+
+
 class MissingDescription(LookupError):
     pass
 
@@ -46,7 +48,7 @@ def _describe_default(field: dataclasses.Field) -> str:
 
 def _meaning(table: dict[str, str], key: str, what: str) -> str:
     if key not in table:
-        raise MissingDescription(f"{what} {key!r} has no description in tools/config_docs.py")
+        raise MissingDescription(f"{what} {key!r} has no description in tools/descriptions.py")
     return table[key]
 
 

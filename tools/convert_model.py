@@ -28,9 +28,10 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from text.languages import NLLB_CODES
 from backends import ModelSettings
 from backends.store import MANIFEST, model_checksums
+from core.names import ManifestKey
+from text.languages import NLLB_CODES
 
 SPM_FILES = ("source.spm", "target.spm")
 MULTILINGUAL_SPM = "sentencepiece.bpe.model"
@@ -106,8 +107,9 @@ def pair_languages(model: str, source: Path) -> list[str]:
     """[source, target] of a Marian model: its tokenizer config, else its OPUS-MT name."""
     tokenizer = source / "tokenizer_config.json"
     settings = json.loads(tokenizer.read_text()) if tokenizer.exists() else {}
-    if settings.get("source_lang") and settings.get("target_lang"):
-        return [settings["source_lang"], settings["target_lang"]]
+    source, target = settings.get("source_lang"), settings.get("target_lang")
+    if source and target:
+        return [source, target]
     match = _OPUS_PAIR.search(model.rstrip("/"))
     return [match.group(1), match.group(2)] if match else []
 
@@ -187,14 +189,19 @@ def convert(model: str, out: Path, quantization: str = "int8") -> dict:
 
 def route_config(name: str, out: Path, manifest: dict, targets: list[str]) -> str:
     """The YAML to paste into a run config for this model."""
-    lines = ["models:", f"  {name}:", f"    path: {out}", f"    style: {manifest['style']}"]
+    lines = [
+        "models:",
+        f"  {name}:",
+        f"    path: {out}",
+        f"    style: {manifest[ManifestKey.STYLE]}",
+    ]
     defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
     for key in POSITION_LIMITS:
         if manifest[key] < defaults[key]:
             lines.append(f"    {key}: {manifest[key]}")
     lines.append("routes:")
-    if manifest["style"] == "pair":
-        source, target = manifest["languages"] or ["SOURCE", "TARGET"]
+    if manifest[ManifestKey.STYLE] == "pair":
+        source, target = manifest[ManifestKey.LANGUAGES] or ["SOURCE", "TARGET"]
         lines.append(f"  - {{source: {source}, target: {target}, model: {name}}}")
     else:
         for target in targets:
@@ -219,9 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"converted {manifest['model_id']} into {out} ({manifest['style']}, "
-        f"{len(manifest['languages'])} languages, max_input_tokens "
-        f"{manifest['max_input_tokens']})"
+        f"converted {manifest[ManifestKey.MODEL_ID]} into {out} ({manifest[ManifestKey.STYLE]}, "
+        f"{len(manifest[ManifestKey.LANGUAGES])} languages, max_input_tokens "
+        f"{manifest[ManifestKey.MAX_INPUT_TOKENS]})"
     )
     print("\n# paste into your run config (e.g. configs/local.yaml):")
     print(route_config(name, out, manifest, args.target_lang.split(",")))

@@ -48,6 +48,7 @@ KEYS = {
     "language.source_lang": "skip detection: every paragraph is in this language",
     "language.min_letters": "paragraphs with fewer letters take the document's language",
     "language.min_confidence": "less certain paragraphs take the document's language",
+    "model.backend": "what loads and runs the model: ctranslate2 (backends/)",
     "model.path": "CTranslate2 model directory (model.bin, SentencePiece files)",
     "model.device": "cpu, cuda or auto; cuda needs a GPU CTranslate2 can see",
     "model.compute_type": "default (int8 on CPU, int8_float16 on GPU) or any type the "
@@ -130,7 +131,8 @@ COLUMNS = {
     Column.SCORE: "hypothesis log-probability per token (0 is best)",
     Column.SOURCE_TOKENS: "model input tokens",
     Column.TARGET_TOKENS: "model output tokens",
-    Column.FLAGS: "lang_from_document, no_letters, sentence_split, forced_split, output_length_limit",
+    Column.FLAGS: "warnings on the segment: lang_from_document, no_letters, sentence_split, "
+    "forced_split, output_length_limit, code_block, glossary, repetition, retried, ...",
     Column.ERROR: "why a segment failed or was not translated",
     Column.ENCODING: "detected encoding of the file",
     Column.N_SEGMENTS: "segments of the document",

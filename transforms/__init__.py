@@ -7,6 +7,7 @@ __all__ = [
     "guard",
     "protect",
     "read",
+    "report_progress",
     "rebuild",
     "reuse",
     "route",

@@ -39,7 +39,9 @@ def segment_from_row(
     row: dict[str, Any], encoding: str, paragraph_count: int, sentence_count: int
 ) -> Segment:
     """A previous run's segments/ row as the Segment it was written from."""
-    values = dict(row, flags=tuple(row[Column.FLAGS] or ()), status=SegmentStatus(row[Column.STATUS]))
+    values = dict(
+        row, flags=tuple(row[Column.FLAGS] or ()), status=SegmentStatus(row[Column.STATUS])
+    )
     return Segment(
         encoding=encoding,
         paragraph_count=paragraph_count,

@@ -18,6 +18,7 @@ from core.names import Metric, Stage
 from core.records import Segment, exception_name
 from text.sentences import split_to_limit
 
+
 class SegmentParagraphs(beam.DoFn):
     """Adds the model input tokens to each segment to translate, splitting long ones."""
 

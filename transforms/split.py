@@ -11,6 +11,8 @@ from core.metrics import counter
 from core.names import Metric, Stage, Tag
 from core.records import ErrorRecord, Segment, SourceDocument
 from text.paragraphs import split_paragraphs
+
+
 @dataclass(frozen=True)
 class SplitSettings:
     # Safety caps: a document of a million one-line paragraphs or a paragraph of megabytes
