@@ -99,7 +99,8 @@ def test_without_a_terminal_multi_processing_workers_report_log_lines(test_model
 
 def test_the_corpus_total_counts_what_the_reader_will_produce(tmp_path):
     (tmp_path / "a.txt").write_text("one document")
-    (tmp_path / "b.jsonl").write_text('{"text": "1"}\n{"text": "2"}\n{"text": "3"}')
+    # A blank line is no document: the reader skips it, and so does the count.
+    (tmp_path / "b.jsonl").write_text('{"text": "1"}\n\n{"text": "2"}\n{"text": "3"}')
     with gzip.open(tmp_path / "c.jsonl.gz", "wt") as handle:
         handle.write('{"text": "1"}\n{"text": "2"}\n')
     pq.write_table(pa.table({"text": ["a", "b", "c", "d"]}), tmp_path / "d.parquet")

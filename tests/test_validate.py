@@ -112,3 +112,14 @@ def test_oversubscribed_threads_are_warned_about(test_models, tmp_path, caplog):
     replicas = len(os.sched_getaffinity(0))  # inter_threads 0: one per core
     assert f"model: 1 workers × inter_threads {replicas} × intra_threads 64" in caplog.text
     assert "lower model.intra_threads" in caplog.text
+
+
+def test_an_unknown_backend_names_the_ones_there_are(test_models, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"input: [x]\noutput: {tmp_path / 'out'}\n"
+        f"model: {{path: {test_models['copy']}, backend: onnx}}\n"
+    )
+    with pytest.raises(ConfigError, match="model.backend must be one of ctranslate2"):
+        run(["--config", str(config)])
+    assert not (tmp_path / "out").exists()
