@@ -52,12 +52,17 @@ def test_cuda_without_a_gpu_names_the_key_and_the_fix(test_models, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_a_value_of_the_wrong_type_names_the_key(test_models, tmp_path):
+def config_with_model(tmp_path: Path, model: Path, settings: str) -> Path:
+    """A config file whose `model` section is `path` plus `settings` (YAML flow style)."""
     config = tmp_path / "config.yaml"
     config.write_text(
-        f"input: [x]\noutput: {tmp_path / 'out'}\n"
-        f"model: {{path: {test_models['copy']}, beam_size: four}}\n"
+        f"input: [x]\noutput: {tmp_path / 'out'}\nmodel: {{path: {model}, {settings}}}\n"
     )
+    return config
+
+
+def test_a_value_of_the_wrong_type_names_the_key(test_models, tmp_path):
+    config = config_with_model(tmp_path, test_models["copy"], "beam_size: four")
     with pytest.raises(ConfigError, match="model.beam_size: expected integer, got 'four'"):
         run(["--config", str(config)])
     config.write_text(
@@ -115,11 +120,7 @@ def test_oversubscribed_threads_are_warned_about(test_models, tmp_path, caplog):
 
 
 def test_an_unknown_backend_names_the_ones_there_are(test_models, tmp_path):
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        f"input: [x]\noutput: {tmp_path / 'out'}\n"
-        f"model: {{path: {test_models['copy']}, backend: onnx}}\n"
-    )
+    config = config_with_model(tmp_path, test_models["copy"], "backend: onnx")
     with pytest.raises(ConfigError, match="model.backend must be one of ctranslate2"):
         run(["--config", str(config)])
     assert not (tmp_path / "out").exists()
