@@ -2,7 +2,7 @@
 files, run.json keys, metrics)."""
 
 from core.errors import ConfigError
-from core.names import Column, File, Metric, RunKey, Stage, SummaryKey, Table, Tag
+from core.names import Column, ExitCode, File, Metric, RunKey, Stage, SummaryKey, Table, Tag
 from core.records import (
     DocumentStatus,
     ErrorRecord,
@@ -17,6 +17,7 @@ from core.schemas import TABLE_SCHEMAS, document_schema, error_schema, segment_s
 __all__ = [
     "TABLE_SCHEMAS",
     "Column",
+    "ExitCode",
     "ConfigError",
     "DocumentStatus",
     "ErrorRecord",

@@ -9,9 +9,21 @@ as dict keys, Parquet column names and in f-strings of SQL alike.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 from apache_beam.io.filesystems import FileSystems
+
+
+class ExitCode(IntEnum):
+    """The CLI's exit status: what a scheduler (cron, Airflow) may conclude from it."""
+
+    OK = 0  # the run completed and its output is in place
+    CRASHED = 1  # an unexpected error: the run did not complete, the output is unchanged
+    CONFIG = 2  # the run did not start: a flag, config key, model or path to fix
+    ACCOUNTING = 3  # documents lost or written twice: the output is not committed
+    NO_INPUT = 4  # an --input pattern matched no file
+    TOO_MANY_FAILURES = 5  # committed, but failed documents are over the allowed fraction
+    LOW_CONFIDENCE = 6  # committed, but low-confidence text is over the allowed fraction
 
 
 class Table(StrEnum):

@@ -21,7 +21,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from backends import ModelSettings
 from backends.store import is_local
 from core.errors import ConfigError
-from core.names import RunKey, SummaryKey
+from core.names import ExitCode, RunKey, SummaryKey
 from pipeline.audit import name_violations
 from pipeline.beam_options import beam_flags
 from pipeline.config import PipelineConfig, load_config
@@ -145,19 +145,19 @@ def main(argv: list[str] | None = None) -> int:
         info = run(sys.argv[1:] if argv is None else argv)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.CONFIG
     except AccountingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.ACCOUNTING
     if RunKey.DATAFLOW_JOB in info:
         print(json.dumps(info[RunKey.DATAFLOW_JOB], indent=2, default=str))
-        return 0
+        return ExitCode.OK
     summary = info[RunKey.SUMMARY]
     error = summary.get(SummaryKey.ERROR)
     print(error if error else format_summary(summary))
     counts = ", ".join(f"{k}={v}" for k, v in sorted(info[RunKey.COUNTS].items()))
     print(f"wrote {info[RunKey.OUTPUT]}: {counts}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":
