@@ -45,6 +45,7 @@ class SourceDocument:
     text: str
     encoding: str
     source_lang_hint: str | None = None
+    flags: tuple[str, ...] = ()  # warnings about the document as read (readers.decode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class Segment:
     error: str | None = None
     error_stage: str | None = None
     error_type: str | None = None
+    document_flags: tuple[str, ...] = ()  # the document's, for its documents/ row
     pieces: tuple[str, ...] = field(default=(), repr=False)
     # (source span, text to restore) per placeholder id while `source_text` is masked
     # (transforms.protect); empty once the spans are restored.
@@ -122,6 +124,7 @@ class TranslatedDocument:
     status: DocumentStatus
     content_sha256: str
     settings_sha256: str
+    flags: tuple[str, ...] = ()
 
 
 def content_sha256(text: str) -> str:

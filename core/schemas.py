@@ -54,6 +54,7 @@ document_schema = pa.schema(
         (Column.STATUS, pa.string()),
         (Column.CONTENT_SHA256, pa.string()),
         (Column.SETTINGS_SHA256, pa.string()),
+        (Column.FLAGS, pa.list_(pa.string())),
     ]
 )
 

@@ -8,6 +8,7 @@ pipeline starts and names the key. Every other check is in `pipeline.validate`.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import types
@@ -21,6 +22,7 @@ import yaml
 from backends import EXECUTION_SETTINGS, ModelSettings
 from backends.store import recorded_checksums
 from core.errors import ConfigError
+from pipeline.config_paths import resolve_config_paths
 from pipeline.validate import check_config
 from readers import ReadSettings
 from text.glossary import Glossary, load_glossary
@@ -57,6 +59,12 @@ class PipelineConfig:
     beam_options: dict[str, Any] = field(default_factory=dict)
     protect: ProtectSettings = field(default_factory=ProtectSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
+    # an --input pattern that matches nothing is allowed (scheduled jobs), not exit 4
+    allow_empty_input: bool = False
+    # over this fraction of failed documents the run exits 5 (its output is committed)
+    max_failed_fraction: float = 0.1
+    # also write each translated document as a file under this directory
+    write_documents: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -114,8 +122,11 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(known))
     if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
+        hint = f" (did you mean {where}{close[0]}?)" if close else ""
         raise ConfigError(
-            f"unknown key {where}{unknown[0]!r}; valid keys here: {', '.join(sorted(known))}"
+            f"unknown key {where}{unknown[0]!r}{hint}; valid keys here: "
+            f"{', '.join(sorted(known))}"
         )
     hints = typing.get_type_hints(cls)
     kwargs = {name: _value(hints[name], value, f"{where}{name}") for name, value in values.items()}
@@ -169,19 +180,35 @@ def _required_keys(cls: type) -> list[str]:
 def _set_dotted(values: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     node = values
-    for key in parents:
+    for index, key in enumerate(parents):
         node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            section = ".".join(parents[: index + 1])
+            raise ConfigError(f"cannot set {dotted}: {section} is not a section")
     node[leaf] = value
 
 
+def config_text(path: str | None) -> str:
+    """The config file's text ("" without one, or when it cannot be read: load_config says
+    why)."""
+    try:
+        return Path(path).read_text() if path else ""
+    except OSError:
+        return ""
+
+
 def load_config(path: str | None, overrides: dict[str, Any]) -> PipelineConfig:
-    """Reads the YAML file (if any) and applies `overrides` (dotted keys, None = unset)."""
+    """Reads the YAML file (if any), its relative paths taken from its directory, and
+    applies `overrides` (dotted keys, None = unset; paths relative to the current one)."""
     values: dict[str, Any] = {}
     if path:
         try:
             values = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        if not isinstance(values, dict):
+            raise ConfigError(f"config {path} must be a mapping of keys to values")
+        values = resolve_config_paths(values, path)
     for dotted, value in overrides.items():
         if value is not None:
             _set_dotted(values, dotted, value)

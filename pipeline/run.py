@@ -24,10 +24,13 @@ from core.errors import ConfigError
 from core.names import ExitCode, RunKey, SummaryKey
 from pipeline.audit import name_violations
 from pipeline.beam_options import beam_flags
-from pipeline.config import PipelineConfig, load_config
+from pipeline.cli import BEAM_HELP_FLAGS, HELP_FLAGS, beam_help_text, check_flags, help_text
+from pipeline.config import PipelineConfig, config_text, load_config
 from pipeline.dataflow_job import describe_job
 from pipeline.graph import build_pipeline
+from pipeline.lazy_gcp import enable_gcp_if_needed
 from pipeline.options import TranslationOptions
+from pipeline.outcome import MAX_FAILED_FRACTION, NoInputError, check_inputs, too_many_failures
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
 from pipeline.run_info import write_run_info
@@ -93,8 +96,10 @@ def dry_run(pipeline: beam.Pipeline, config: PipelineConfig) -> dict:
 
 def run(argv: list[str]) -> dict:
     """Runs the pipeline to completion and returns the run info written to run.json."""
+    check_flags(argv)
     options = PipelineOptions(argv)
     translation = options.view_as(TranslationOptions)
+    enable_gcp_if_needed([*argv, config_text(translation.config)])
     config = load_config(translation.config, translation.config_overrides())
     if config.beam_options:  # the command line overrides the config's Beam options
         options = PipelineOptions([*beam_flags(config.beam_options), *argv])
@@ -105,6 +110,7 @@ def run(argv: list[str]) -> dict:
         config = with_thread_defaults(config, workers)
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
+    check_inputs(config)
     check_run(config, local, workers)
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
@@ -136,16 +142,26 @@ def run(argv: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(flag in argv for flag in HELP_FLAGS):
+        print(help_text())
+        return ExitCode.OK
+    if any(flag in argv for flag in BEAM_HELP_FLAGS):
+        print(beam_help_text())
+        return ExitCode.OK
     # force: importing Beam already logged through (and so configured) the root logger
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True
     )
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     try:
-        info = run(sys.argv[1:] if argv is None else argv)
+        info = run(argv)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
+    except NoInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.NO_INPUT
     except AccountingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ExitCode.ACCOUNTING
@@ -157,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     print(error if error else format_summary(summary))
     counts = ", ".join(f"{k}={v}" for k, v in sorted(info[RunKey.COUNTS].items()))
     print(f"wrote {info[RunKey.OUTPUT]}: {counts}")
+    failures = too_many_failures(info[RunKey.OUTPUT], info[RunKey.CONFIG][MAX_FAILED_FRACTION])
+    if failures:
+        print(f"error: {failures}", file=sys.stderr)
+        return ExitCode.TOO_MANY_FAILURES
     return ExitCode.OK
 
 

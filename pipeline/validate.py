@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from backends import BACKENDS, MODEL_STYLES, ModelSettings, backend_for
 from core.errors import ConfigError
+from pipeline.language_codes import check_language_codes
 from text.glossary import GlossaryError, load_glossary
 from text.spans import SPAN_KINDS
 
@@ -144,6 +145,7 @@ def check_config(config: PipelineConfig) -> None:
         if model.backend not in BACKENDS:
             raise ConfigError(f"{key}.backend must be one of {', '.join(sorted(BACKENDS))}")
     check_fidelity(config)
+    check_language_codes(config)
 
 
 def check_fidelity(config: PipelineConfig) -> None:

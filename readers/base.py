@@ -26,6 +26,7 @@ class ReadSettings:
     id_field: str | None = None
     lang_field: str | None = None
     max_document_bytes: int = 10 * 1024 * 1024
+    encoding: str | None = None  # forces the encoding of text files (no detection)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,28 @@
-"""Bytes to text: UTF-8 first, then a detected encoding, refusing binary data."""
+"""Bytes to text: UTF-8 first and strictly, legacy code pages only for text that is not
+UTF-8, chosen by what the text plausibly is; binary data is refused.
+
+1. A BOM (UTF-8, UTF-16, UTF-32) is taken as declared; `read.encoding` forces a codec.
+2. Valid UTF-8 is UTF-8.
+3. UTF-8 with a few invalid bytes (a stray byte in an edited file) stays UTF-8: the bad
+   bytes become U+FFFD and the document is flagged `invalid_utf8_bytes:N`. "A few": under
+   1 % of the bytes, and the rest holds multi-byte sequences (real UTF-8 evidence; pure
+   ASCII with a few high bytes is a legacy text with a handful of accents).
+4. Anything else is decoded with each legacy code page that decodes it, and the decoding
+   the language identifier finds most plausible, in a language that code page is used
+   for, wins (flag `encoding_guessed`; `encoding_uncertain` when the runner-up, in another
+   script or language, is nearly as plausible). A detector's first guess is not used: on
+   short Latin-1 text it picks Baltic or Central European pages ("trčs", "déją").
+"""
 
 from __future__ import annotations
 
 import codecs
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
 
-from charset_normalizer import from_bytes
+from text.langid import load_identifier
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -15,6 +33,38 @@ _BOMS = (
 )
 # Like git and grep: a NUL byte in the head of a file without a UTF-16/32 BOM means binary.
 _BINARY_PROBE_BYTES = 8192
+MAX_INVALID_UTF8_FRACTION = 0.01
+# Legacy code pages, most common first (a tie keeps the first), with the languages
+# (ISO 639-1) each is used for.
+LEGACY_CODE_PAGES: dict[str, tuple[str, ...]] = {
+    "cp1252": (
+        "en", "de", "fr", "es", "pt", "it", "nl", "da", "sv", "no", "nb", "nn", "fi", "ca",
+        "gl", "eu", "is", "ga", "af", "id", "ms", "sw", "la", "lb", "oc", "wa", "br", "et",
+    ),
+    "cp1250": ("pl", "cs", "sk", "hu", "sl", "hr", "bs", "sr", "ro", "sq", "de"),
+    "iso-8859-2": ("pl", "cs", "sk", "hu", "sl", "hr", "bs", "sr", "ro", "sq", "de"),
+    "cp1251": ("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg"),
+    "koi8-r": ("ru", "bg", "be", "mk", "sr"),
+    "koi8-u": ("uk", "ru"),
+    "iso-8859-7": ("el",),
+    "cp1253": ("el",),
+    "cp1254": ("tr", "az", "ku"),
+    "cp1257": ("lt", "lv", "et"),
+    "cp1258": ("vi",),
+    "cp1255": ("he", "yi"),
+    "cp1256": ("ar", "fa", "ur"),
+    "cp874": ("th",),
+    "cp932": ("ja",),
+    "gb18030": ("zh",),
+    "big5": ("zh",),
+    "euc_kr": ("ko",),
+}  # fmt: skip
+# Text long enough to judge is judged on its head: identification is then fast and sure.
+_PROBE_CHARS = 2000
+UNCERTAIN_MARGIN = 0.2
+FLAG_INVALID_UTF8 = "invalid_utf8_bytes"
+FLAG_GUESSED = "encoding_guessed"
+FLAG_UNCERTAIN = "encoding_uncertain"
 
 
 class DecodeError(ValueError):
@@ -25,27 +75,97 @@ class DecodeError(ValueError):
         self.error_type = error_type
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding name) or raise DecodeError.
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    flags: tuple[str, ...] = ()
 
-    UTF-8 (with or without BOM) and BOM-marked UTF-16/32 are taken as declared;
-    anything else is detected with charset-normalizer, whose answer is kept only
-    when it decodes the whole input.
-    """
-    for bom, encoding in _BOMS:
+
+_replaced = threading.local()
+
+
+def _count_and_replace(exc: UnicodeDecodeError) -> tuple[str, int]:
+    _replaced.count += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+_HANDLER = "corpus-translate.count-and-replace"
+codecs.register_error(_HANDLER, _count_and_replace)
+
+
+def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
+    """The text of `data` and how it was decoded, or DecodeError. `encoding` forces one."""
+    if encoding:
+        try:
+            return Decoded(data.decode(encoding), encoding)
+        except UnicodeDecodeError as exc:
+            raise DecodeError("UndecodableBytes", f"not {encoding} (read.encoding): {exc}") from exc
+    for bom, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding), encoding
+                return Decoded(data.decode(name), name)
             except UnicodeDecodeError as exc:
-                raise DecodeError("UndecodableBytes", f"{encoding} BOM but {exc}") from exc
+                raise DecodeError("UndecodableBytes", f"{name} BOM but {exc}") from exc
     if b"\x00" in data[:_BINARY_PROBE_BYTES]:
         raise DecodeError("BinaryFile", "NUL bytes in the first 8 KiB: binary data, not text")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as utf8_error:
-        best = from_bytes(data).best()
-        if best is None:
+        mostly_utf8 = _mostly_utf8(data)
+        if mostly_utf8 is not None:
+            return mostly_utf8
+        legacy = _most_plausible_legacy(data)
+        if legacy is None:
             raise DecodeError(
-                "UndecodableBytes", f"not UTF-8 ({utf8_error}) and no encoding detected"
+                "UndecodableBytes", f"not UTF-8 ({utf8_error}) and no code page fits it"
             ) from utf8_error
-        return str(best), best.encoding
+        return legacy
+
+
+def _mostly_utf8(data: bytes) -> Decoded | None:
+    """UTF-8 with its few invalid bytes replaced, when the rest is UTF-8 with multi-byte
+    sequences in it; else None."""
+    _replaced.count = 0
+    text = data.decode("utf-8", _HANDLER)
+    bad = _replaced.count
+    multibyte = any(ord(ch) > 0x7F and ch != "\ufffd" for ch in text)
+    if not multibyte or bad > MAX_INVALID_UTF8_FRACTION * len(data):
+        return None
+    return Decoded(text, "utf-8", (f"{FLAG_INVALID_UTF8}:{bad}",))
+
+
+@cache
+def _identifier():  # noqa: ANN202 - py3langid's LanguageIdentifier, loaded once
+    return load_identifier()
+
+
+def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:
+    """How plausible `text` is as a text in one of `languages`: the identifier's
+    probability of the likeliest of them, lowered by characters no text of theirs has
+    (controls, private use, unassigned); and that language."""
+    probe = unicodedata.normalize("NFC", text[:_PROBE_CHARS])
+    ranked = dict(_identifier().rank(probe))
+    language = max(languages, key=lambda code: ranked.get(code, 0.0))
+    odd = sum(1 for ch in probe if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\t\n\r\f\v")
+    return ranked.get(language, 0.0) * (1 - min(1.0, 10 * odd / max(1, len(probe)))), language
+
+
+def _most_plausible_legacy(data: bytes) -> Decoded | None:
+    scored = []
+    for index, (name, languages) in enumerate(LEGACY_CODE_PAGES.items()):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        score, language = plausibility(text, languages)
+        scored.append((score, -index, name, language, text))
+    if not scored:
+        return None
+    scored.sort(reverse=True)
+    best_score, _, name, language, text = scored[0]
+    flags = [FLAG_GUESSED]
+    rivals = [s for s in scored[1:] if s[4] != text and s[3] != language]
+    if rivals and best_score - rivals[0][0] < UNCERTAIN_MARGIN:
+        flags.append(FLAG_UNCERTAIN)
+    return Decoded(text, name, tuple(flags))

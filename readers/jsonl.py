@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from apache_beam.io.filesystems import FileSystems
-
 from readers.base import MatchedFile, Output, oversize, read_error
+from readers.compressed import CorruptStream, TruncatedStream, open_input
 from readers.records import RecordReader
 
 
@@ -30,12 +29,18 @@ class JsonlReader(RecordReader):
             yield from self.document(obj, matched.path, doc_id, seen_ids)
 
     def count_documents(self, path: str) -> int:
-        return sum(1 for _ in self._lines(path))
+        count = 0
+        try:
+            for _ in self._lines(path):
+                count += 1
+        except (TruncatedStream, CorruptStream):
+            count += 1  # the file's error row
+        return count
 
     @staticmethod
     def _lines(path: str) -> Iterator[tuple[int, bytes]]:
         """(line number, bytes) of each line that is not blank."""
-        with FileSystems.open(path) as handle:
+        with open_input(path) as handle:
             for line_number, raw in enumerate(iter(handle.readline, b""), start=1):
                 if raw.strip():
                     yield line_number, raw

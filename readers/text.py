@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 
 from core.records import SourceDocument
+from readers.compressed import open_input
 from readers.base import MatchedFile, Output, Reader, oversize, read_error
 from readers.decode import DecodeError, decode_bytes
 
@@ -24,14 +24,16 @@ class TextReader(Reader):
         if not compressed and matched.size_in_bytes > cap:
             yield oversize(matched.path, doc_id, matched.size_in_bytes, cap)
             return
-        with FileSystems.open(matched.path) as handle:
+        with open_input(matched.path) as handle:
             data = handle.read(cap + 1)
         if len(data) > cap:
             yield oversize(matched.path, doc_id, len(data), cap)
             return
         try:
-            text, encoding = decode_bytes(data)
+            decoded = decode_bytes(data, self.settings.encoding)
         except DecodeError as exc:
             yield read_error(matched.path, doc_id, exc.error_type, str(exc))
             return
-        yield SourceDocument(doc_id, matched.path, text, encoding)
+        yield SourceDocument(
+            doc_id, matched.path, decoded.text, decoded.encoding, flags=decoded.flags
+        )

@@ -199,9 +199,11 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
     total = summary[S.TOTAL]
     body.append(["total", *(total[c] for c in COUNT_COLUMNS), total[S.TARGET_TOKENS_PER_SECOND]])
     wall = summary[S.WALL_SECONDS]
+    # a run's report is rendered in its staging directory: name where it is committed
+    final = summary.get(S.OUTPUT) or output
     models = (info or {}).get(RunKey.MODELS, {})
     facts = [
-        ("output", output),
+        ("output", final),
         ("started", info.get(RunKey.STARTED_AT) if info else None),
         ("wall time", f"{wall:.1f} s" if wall is not None else "unknown (no run.json)"),
         ("state", info.get(RunKey.STATE) if info else None),
@@ -215,7 +217,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Translation run report: {_e(output)}</title><style>{STYLE}</style></head><body>",
+        f"<title>Translation run report: {_e(final)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Translation run report</h1>{_table('run', None, facts)}",
         "<h2>Summary by language pair</h2>",
         "<p>Throughput is target tokens per second of the run's wall time.</p>",

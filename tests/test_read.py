@@ -3,6 +3,7 @@ import gzip
 import json
 
 import apache_beam as beam
+import pytest
 import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
@@ -125,3 +126,50 @@ def test_bad_files_become_errors(tmp_path):
         equal_to([("ok.txt", "fine", "utf-8")]),
         check_errors,
     )
+
+
+def test_truncated_and_corrupt_compressed_streams_are_errors_never_documents(tmp_path):
+    text = ("Ein langer deutscher Text über Bücher und Straßen. " * 600).encode()
+    packed = {
+        "gz": gzip.compress(text),
+        "bz2": bz2.compress(text),
+        "zst": zstandard.ZstdCompressor().compress(text),
+    }
+    for suffix, data in packed.items():
+        (tmp_path / f"cut.txt.{suffix}").write_bytes(data[: len(data) // 2])
+        flipped = bytearray(data)
+        flipped[len(data) // 2] ^= 0xFF
+        (tmp_path / f"flipped.txt.{suffix}").write_bytes(bytes(flipped))
+        (tmp_path / f"whole.txt.{suffix}").write_bytes(data + data)  # two members / frames
+        lines = b'{"text": "eins"}\n{"text": "zwei"}\n'
+        compressed = {"gz": gzip.compress, "bz2": bz2.compress}.get(
+            suffix, zstandard.ZstdCompressor().compress
+        )(lines)
+        (tmp_path / f"cut.jsonl.{suffix}").write_bytes(compressed[:-6])
+
+    def check_documents(documents):
+        assert sorted(doc_id for doc_id, _, _ in documents) == [
+            "whole.txt.bz2", "whole.txt.gz", "whole.txt.zst"
+        ]  # fmt: skip
+        assert all(decoded == text.decode() * 2 for _, decoded, _ in documents)
+
+    def check_errors(errors):
+        kinds = {doc_id: kind for doc_id, kind, _ in errors}
+        for suffix in packed:
+            assert kinds[f"cut.txt.{suffix}"] == "TruncatedStream", kinds
+            assert kinds[f"flipped.txt.{suffix}"] in ("CorruptStream", "TruncatedStream"), kinds
+        assert {kinds[f"cut.jsonl.{s}"] for s in packed} == {"TruncatedStream"}
+
+    read_and_check([tmp_path / "*"], ReadSettings(), check_documents, check_errors)
+
+
+def test_truncated_gzip_message_names_the_format(tmp_path):
+    from readers.compressed import CorruptStream, TruncatedStream, open_input
+
+    data = gzip.compress(b"Hallo " * 5000)
+    (tmp_path / "cut.txt.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "bad.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage-not-deflate")
+    with pytest.raises(TruncatedStream, match="truncated gzip file: .*cut.txt.gz"):
+        open_input(str(tmp_path / "cut.txt.gz")).read()
+    with pytest.raises(CorruptStream, match="corrupt gzip file: .*bad.txt.gz"):
+        open_input(str(tmp_path / "bad.txt.gz")).read()

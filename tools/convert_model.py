@@ -192,7 +192,7 @@ def route_config(name: str, out: Path, manifest: dict, targets: list[str]) -> st
     lines = [
         "models:",
         f"  {name}:",
-        f"    path: {out}",
+        f"    path: {out.resolve()}",  # a config's relative paths are relative to it
         f"    style: {manifest[ManifestKey.STYLE]}",
     ]
     defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}

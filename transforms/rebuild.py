@@ -82,6 +82,7 @@ def rebuild(
         status=document_status(counts),
         content_sha256=content_sha256(source),
         settings_sha256=settings_sha256,
+        flags=first.document_flags,
     )
     return document, numbered
 

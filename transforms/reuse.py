@@ -72,7 +72,7 @@ class SelectDocuments(beam.DoFn):
             )
             if done == self.targets:
                 self.reused.inc()
-                yield beam.pvalue.TaggedOutput(Tag.REUSED, (key, doc.encoding))
+                yield beam.pvalue.TaggedOutput(Tag.REUSED, (key, doc))
             else:
                 self.changed.inc()
                 yield doc
@@ -80,16 +80,17 @@ class SelectDocuments(beam.DoFn):
 
 def emit_reused_segments(element: tuple[tuple[str, str], dict[str, Iterable]]) -> Iterator[Segment]:
     _, groups = element
-    encodings = list(groups["reuse"])
-    if not encodings:
+    documents = list(groups["reuse"])
+    if not documents:
         return
     rows = list(groups[Table.SEGMENTS])
     paragraphs = 1 + max(row[Column.PARAGRAPH_INDEX] for row in rows)
     pieces = Counter((row[Column.TARGET_LANG], row[Column.PARAGRAPH_INDEX]) for row in rows)
-    for encoding in encodings:
+    for doc in documents:
         for row in rows:
             sentences = pieces[row[Column.TARGET_LANG], row[Column.PARAGRAPH_INDEX]]
-            yield segment_from_row(row, encoding, paragraphs, sentences)
+            segment = segment_from_row(row, doc.encoding, paragraphs, sentences)
+            yield segment.replace(document_flags=doc.flags)
 
 
 class ReusePreviousRun(beam.PTransform):

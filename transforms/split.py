@@ -69,6 +69,7 @@ class SplitDocument(beam.DoFn):
                 separator=sep,
                 prefix=prefix,
                 source_lang_hint=doc.source_lang_hint,
+                document_flags=doc.flags,
             )
             for i, (prefix, body, sep) in enumerate(parts)
         ]
