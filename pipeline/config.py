@@ -125,8 +125,7 @@ def _build(cls: type, values: dict[str, Any], where: str) -> Any:
         close = difflib.get_close_matches(str(unknown[0]), list(known), n=1)
         hint = f" (did you mean {where}{close[0]}?)" if close else ""
         raise ConfigError(
-            f"unknown key {where}{unknown[0]!r}{hint}; valid keys here: "
-            f"{', '.join(sorted(known))}"
+            f"unknown key {where}{unknown[0]!r}{hint}; valid keys here: {', '.join(sorted(known))}"
         )
     hints = typing.get_type_hints(cls)
     kwargs = {name: _value(hints[name], value, f"{where}{name}") for name, value in values.items()}

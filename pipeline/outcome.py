@@ -60,7 +60,9 @@ def failed_documents(output: str) -> FailedDocuments:
     unreadable = f"""select {key} as k from {Table.ERRORS}
         where {C.STAGE} = '{Stage.READ}' and {C.DOC_ID} is not null"""
     refused = f"select {key} as k from {Table.ERRORS} where {C.STAGE} = '{Stage.SPLIT}'"
-    failed = f"select {key} as k from {Table.DOCUMENTS} where {C.STATUS} = '{DocumentStatus.FAILED}'"
+    failed = (
+        f"select {key} as k from {Table.DOCUMENTS} where {C.STATUS} = '{DocumentStatus.FAILED}'"
+    )
     everything = f"select {key} as k from {Table.DOCUMENTS} union {unreadable} union {refused}"
     (failed_count,) = con.execute(
         f"select count(*) from ({unreadable} union {refused} union {failed})"

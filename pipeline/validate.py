@@ -9,6 +9,7 @@ out (each model's backend says which: `device: cuda` with no GPU, say).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import logging
 import os
@@ -146,6 +147,14 @@ def check_config(config: PipelineConfig) -> None:
             raise ConfigError(f"{key}.backend must be one of {', '.join(sorted(BACKENDS))}")
     check_fidelity(config)
     check_language_codes(config)
+    if config.read.encoding:
+        try:
+            codecs.lookup(config.read.encoding)
+        except (LookupError, TypeError) as exc:
+            raise ConfigError(
+                f"read.encoding: {config.read.encoding!r} is no encoding Python knows "
+                "(e.g. cp1252, iso-8859-2, koi8-r, shift_jis)"
+            ) from exc
 
 
 def check_fidelity(config: PipelineConfig) -> None:

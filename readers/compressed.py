@@ -123,3 +123,12 @@ def open_input(path: str) -> BinaryIO:
         return FileSystems.open(path)
     raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
     return io.BufferedReader(_Decompressing(raw, path, compression), CHUNK_BYTES)
+
+
+def verify_stream(path: str) -> None:
+    """Reads a compressed file to its end, raising `TruncatedStream` or `CorruptStream`; a
+    reader whose records would be documents before the damage is found calls it first."""
+    if CompressionTypes.detect_compression_type(path) in _FORMATS:
+        with open_input(path) as handle:
+            while handle.read(CHUNK_BYTES):
+                pass

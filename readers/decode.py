@@ -4,9 +4,11 @@ UTF-8, chosen by what the text plausibly is; binary data is refused.
 1. A BOM (UTF-8, UTF-16, UTF-32) is taken as declared; `read.encoding` forces a codec.
 2. Valid UTF-8 is UTF-8.
 3. UTF-8 with a few invalid bytes (a stray byte in an edited file) stays UTF-8: the bad
-   bytes become U+FFFD and the document is flagged `invalid_utf8_bytes:N`. "A few": under
-   1 % of the bytes, and the rest holds multi-byte sequences (real UTF-8 evidence; pure
-   ASCII with a few high bytes is a legacy text with a handful of accents).
+   bytes become U+FFFD and the document is flagged `invalid_utf8_bytes:N`. "A few": the
+   rest holds multi-byte sequences (real UTF-8 evidence; ASCII with a few high bytes is a
+   legacy text with a handful of accents), and the bad bytes are under 1 % of the bytes or,
+   in a short text, under a quarter of its multi-byte characters (a legacy text decodes as
+   a valid multi-byte sequence only by accident, and then rarely, among many bad bytes).
 4. Anything else is decoded with each legacy code page that decodes it, and the decoding
    the language identifier finds most plausible, in a language that code page is used
    for, wins (flag `encoding_guessed`; `encoding_uncertain` when the runner-up, in another
@@ -59,9 +61,19 @@ LEGACY_CODE_PAGES: dict[str, tuple[str, ...]] = {
     "big5": ("zh",),
     "euc_kr": ("ko",),
 }  # fmt: skip
+# The non-ASCII letters of languages written in Latin script with a legacy code page
+# (lowercase; a letter outside them is an oddity), where code pages of one script differ.
+ALPHABETS = {
+    "pl": "ąćęłńóśźż", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž",
+    "hu": "áéíóöőúüű", "sl": "čšžćđ", "hr": "čćđšž", "bs": "čćđšž", "ro": "ăâîșțşţ",
+    "sq": "çë", "de": "äöüßé", "tr": "çğıöşüâîû", "az": "çəğıöşü",
+    "lt": "ąčęėįšųūž", "lv": "āčēģīķļņšūž", "et": "äöõüšž",
+}  # fmt: skip
 # Text long enough to judge is judged on its head: identification is then fast and sure.
 _PROBE_CHARS = 2000
 UNCERTAIN_MARGIN = 0.2
+# Below this, no code page gives text in a language it is used for: not text we can trust.
+MIN_PLAUSIBILITY = 0.05
 FLAG_INVALID_UTF8 = "invalid_utf8_bytes"
 FLAG_GUESSED = "encoding_guessed"
 FLAG_UNCERTAIN = "encoding_uncertain"
@@ -129,8 +141,8 @@ def _mostly_utf8(data: bytes) -> Decoded | None:
     _replaced.count = 0
     text = data.decode("utf-8", _HANDLER)
     bad = _replaced.count
-    multibyte = any(ord(ch) > 0x7F and ch != "\ufffd" for ch in text)
-    if not multibyte or bad > MAX_INVALID_UTF8_FRACTION * len(data):
+    multibyte = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
+    if not multibyte or bad > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
         return None
     return Decoded(text, "utf-8", (f"{FLAG_INVALID_UTF8}:{bad}",))
 
@@ -140,15 +152,53 @@ def _identifier():  # noqa: ANN202 - py3langid's LanguageIdentifier, loaded once
     return load_identifier()
 
 
+def oddities(text: str, alphabet: str | None) -> int:
+    """Characters that real text in one language and script rarely has, as a wrong code
+    page makes them: controls and unassigned code points; symbols or foreign digits inside
+    a word ("poszli¶my"); a capital right after a small letter ("łódĽ", KOI8-R read as
+    cp1251); a combining mark with nothing to combine with; and letters outside the
+    language's `alphabet` (its non-ASCII letters, where known)."""
+    odd = 0
+    previous = " "
+    for index, ch in enumerate(text):
+        category = unicodedata.category(ch)
+        following = text[index + 1] if index + 1 < len(text) else " "
+        in_word = previous.isalpha() or following.isalpha()
+        if category in ("Cc", "Co", "Cn", "Cs") and ch not in "\t\n\r\f\v":
+            odd += 1
+        elif category == "Cf" and ch not in "\u200c\u200d\u00ad\ufeff":
+            odd += 1
+        elif (
+            category[0] == "S" or category == "No" or (category == "Nd" and not ch.isascii())
+        ) and in_word:
+            odd += 1
+        elif ch.isupper() and previous.islower():
+            odd += 1
+        elif category == "Mn" and not (
+            previous.isalpha() or unicodedata.category(previous) == "Mn"
+        ):
+            odd += 1
+        elif (
+            alphabet is not None
+            and ch.isalpha()
+            and not ch.isascii()
+            and ch.lower() not in alphabet
+        ):
+            odd += 1
+        previous = ch
+    return odd
+
+
 def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:
     """How plausible `text` is as a text in one of `languages`: the identifier's
-    probability of the likeliest of them, lowered by characters no text of theirs has
-    (controls, private use, unassigned); and that language."""
+    probability of the likeliest of them, lowered by its `oddities` (each one in ten
+    letters takes it to zero); and that language."""
     probe = unicodedata.normalize("NFC", text[:_PROBE_CHARS])
     ranked = dict(_identifier().rank(probe))
     language = max(languages, key=lambda code: ranked.get(code, 0.0))
-    odd = sum(1 for ch in probe if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\t\n\r\f\v")
-    return ranked.get(language, 0.0) * (1 - min(1.0, 10 * odd / max(1, len(probe)))), language
+    letters = sum(1 for ch in probe if ch.isalpha())
+    odd = oddities(probe, ALPHABETS.get(language))
+    return ranked.get(language, 0.0) * max(0.0, 1 - 10 * odd / max(1, letters)), language
 
 
 def _most_plausible_legacy(data: bytes) -> Decoded | None:
@@ -164,6 +214,8 @@ def _most_plausible_legacy(data: bytes) -> Decoded | None:
         return None
     scored.sort(reverse=True)
     best_score, _, name, language, text = scored[0]
+    if best_score < MIN_PLAUSIBILITY:
+        return None
     flags = [FLAG_GUESSED]
     rivals = [s for s in scored[1:] if s[4] != text and s[3] != language]
     if rivals and best_score - rivals[0][0] < UNCERTAIN_MARGIN:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 from readers.base import MatchedFile, Output, oversize, read_error
-from readers.compressed import CorruptStream, TruncatedStream, open_input
+from readers.compressed import CorruptStream, TruncatedStream, open_input, verify_stream
 from readers.records import RecordReader
 
 
@@ -15,6 +15,7 @@ class JsonlReader(RecordReader):
 
     def read_file(self, matched: MatchedFile) -> Iterator[Output]:
         cap = self.settings.max_document_bytes
+        verify_stream(matched.path)  # a damaged file gives an error row, and no documents
         seen_ids: set[str] = set()
         for line_number, raw in self._lines(matched.path):
             doc_id = f"{matched.relative_path}:{line_number}"

@@ -99,9 +99,7 @@ def test_set_reaches_any_config_key_and_flags_win():
         load_config(LOCAL, overrides("--set", "target_lang.x=5"))
 
 
-def test_config_paths_are_relative_to_the_config_file_and_flags_to_the_cwd(
-    tmp_path, monkeypatch
-):
+def test_config_paths_are_relative_to_the_config_file_and_flags_to_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_config(LOCAL, {})
     assert config.model.path == str(ROOT / "models" / "swapcase")
@@ -161,9 +159,7 @@ def test_no_input_exits_4_before_anything_runs_unless_allowed(test_models, tmp_p
     assert (out / "run.json").exists()
 
 
-def test_too_many_failed_documents_exit_5_with_the_output_committed(
-    test_models, tmp_path, capsys
-):
+def test_too_many_failed_documents_exit_5_with_the_output_committed(test_models, tmp_path, capsys):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "binary.txt").write_bytes(b"\x7fELF\x00\x01" + bytes(range(256)))
@@ -201,3 +197,9 @@ print(json.dumps({{"code": code, "gcp": loaded}}))
     result = json.loads(made.stdout.strip().splitlines()[-1])
     assert result == {"code": 0, "gcp": []}
     assert "apitools" not in made.stderr and "WARNING" not in made.stderr
+
+
+def test_read_encoding_must_be_a_known_codec():
+    assert load_config(LOCAL, overrides("--encoding", "cp1250")).read.encoding == "cp1250"
+    with pytest.raises(ConfigError, match="read.encoding: 'latin-9x' is no encoding"):
+        load_config(LOCAL, overrides("--encoding", "latin-9x"))

@@ -9,6 +9,14 @@ KEYS = {
     "input": "file patterns (list); local, gs://, s3://, hdfs:// through Beam FileSystems",
     "output": "output directory: segments/, documents/, errors/, run.json, report.html",
     "target_lang": "languages to translate into (ISO 639-1); one output row per target",
+    "allow_empty_input": "an `input` pattern that matches no file is an errors/ row, not "
+    "exit 4 (scheduled jobs whose input may be empty)",
+    "max_failed_fraction": "over this fraction of failed documents the run exits 5 "
+    "(docs/exit-codes.md); 1 never, 0 on the first",
+    "write_documents": "also write each translated document as a file under this directory "
+    "(README: Getting documents back)",
+    "read.encoding": "decode every text file with this codec (cp1252, koi8-r, ...): no "
+    "detection, undecodable files are errors",
     "overwrite": "replace a run already in `output` (otherwise the run is refused)",
     "incremental": "reuse the run in `output` for documents unchanged since (same text, "
     "settings and models); translate only new or changed ones",
@@ -131,10 +139,12 @@ COLUMNS = {
     Column.SCORE: "hypothesis log-probability per token (0 is best)",
     Column.SOURCE_TOKENS: "model input tokens",
     Column.TARGET_TOKENS: "model output tokens",
-    Column.FLAGS: "warnings on the segment: lang_from_document, no_letters, sentence_split, "
-    "forced_split, output_length_limit, code_block, glossary, repetition, retried, ...",
+    Column.FLAGS: "warnings: on a segment lang_from_document, no_letters, sentence_split, "
+    "forced_split, output_length_limit, code_block, glossary, repetition, retried, ...; on a "
+    "document invalid_utf8_bytes:N (bad bytes replaced by U+FFFD), encoding_guessed, "
+    "encoding_uncertain",
     Column.ERROR: "why a segment failed or was not translated",
-    Column.ENCODING: "detected encoding of the file",
+    Column.ENCODING: "encoding the file was decoded with (detected, or read.encoding)",
     Column.N_SEGMENTS: "segments of the document",
     Column.N_TRANSLATED: "... translated",
     Column.N_PASSTHROUGH: "... passed through",
