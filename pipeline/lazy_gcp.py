@@ -11,6 +11,7 @@ file creates at start-up; its client packages (`google.cloud.storage`, ...) are 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import sys
@@ -44,10 +45,9 @@ def enable_gcp() -> None:
     """Lets the Google Cloud modules load again and registers the gs:// file system."""
     if _FINDER in sys.meta_path:
         sys.meta_path.remove(_FINDER)
-        try:
+        # without the gcp extras, gs:// fails later as it would anyway
+        with contextlib.suppress(ImportError):
             importlib.import_module("apache_beam.io.gcp.gcsfilesystem")
-        except ImportError:
-            pass  # the gcp extras are not installed: gs:// fails as it would anyway
 
 
 def enable_gcp_if_needed(texts: Iterable[str]) -> None:

@@ -12,7 +12,6 @@ from core.records import DocumentStatus
 from pipeline.config import PipelineConfig
 from reports.summary import ReportError, connect
 
-
 MAX_FAILED_FRACTION = "max_failed_fraction"  # the config key
 
 

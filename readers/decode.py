@@ -158,35 +158,27 @@ def oddities(text: str, alphabet: str | None) -> int:
     a word ("poszli¶my"); a capital right after a small letter ("łódĽ", KOI8-R read as
     cp1251); a combining mark with nothing to combine with; and letters outside the
     language's `alphabet` (its non-ASCII letters, where known)."""
-    odd = 0
-    previous = " "
-    for index, ch in enumerate(text):
-        category = unicodedata.category(ch)
-        following = text[index + 1] if index + 1 < len(text) else " "
-        in_word = previous.isalpha() or following.isalpha()
-        if category in ("Cc", "Co", "Cn", "Cs") and ch not in "\t\n\r\f\v":
-            odd += 1
-        elif category == "Cf" and ch not in "\u200c\u200d\u00ad\ufeff":
-            odd += 1
-        elif (
-            category[0] == "S" or category == "No" or (category == "Nd" and not ch.isascii())
-        ) and in_word:
-            odd += 1
-        elif ch.isupper() and previous.islower():
-            odd += 1
-        elif category == "Mn" and not (
-            previous.isalpha() or unicodedata.category(previous) == "Mn"
-        ):
-            odd += 1
-        elif (
-            alphabet is not None
-            and ch.isalpha()
-            and not ch.isascii()
-            and ch.lower() not in alphabet
-        ):
-            odd += 1
-        previous = ch
-    return odd
+    padded = f" {text} "
+    return sum(
+        _is_odd(padded[i], padded[i - 1], padded[i + 1], alphabet)
+        for i in range(1, len(padded) - 1)
+    )
+
+
+_HARMLESS_CONTROLS = "\t\n\r\f\v\u200c\u200d\u00ad\ufeff"
+
+
+def _is_odd(ch: str, previous: str, following: str, alphabet: str | None) -> bool:
+    category = unicodedata.category(ch)
+    if category[0] == "C":
+        return ch not in _HARMLESS_CONTROLS
+    if category[0] == "S" or category == "No" or (category == "Nd" and not ch.isascii()):
+        return previous.isalpha() or following.isalpha()
+    if category == "Mn":
+        return not (previous.isalpha() or unicodedata.category(previous) == "Mn")
+    if ch.isupper() and previous.islower():
+        return True
+    return alphabet is not None and ch.isalpha() and not ch.isascii() and ch.lower() not in alphabet
 
 
 def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:

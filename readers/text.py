@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from apache_beam.io.filesystem import CompressionTypes
 
 from core.records import SourceDocument
-from readers.compressed import open_input
 from readers.base import MatchedFile, Output, Reader, oversize, read_error
+from readers.compressed import open_input
 from readers.decode import DecodeError, decode_bytes
 
 

@@ -7,8 +7,8 @@ from bench.decode_accuracy import accuracy, samples
 from readers.decode import (
     FLAG_GUESSED,
     FLAG_INVALID_UTF8,
-    DecodeError,
     Decoded,
+    DecodeError,
     decode_bytes,
 )
 

@@ -3,9 +3,9 @@ import gzip
 import json
 
 import apache_beam as beam
-import pytest
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import zstandard
 from apache_beam.testing.util import assert_that, equal_to
 
