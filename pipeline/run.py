@@ -110,8 +110,8 @@ def run(argv: list[str]) -> dict:
         config = with_thread_defaults(config, workers)
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
-    check_inputs(config)
     check_run(config, local, workers)
+    check_inputs(config)  # after the config's own problems, which a user fixes first
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
     previous_run = output.final if config.incremental and output.holds_run() else None
