@@ -5,6 +5,7 @@ from __future__ import annotations
 from apache_beam.metrics.metric import Metrics
 
 from core.names import Metric
+from core.records import Segment
 
 NAMESPACE = "corpus"
 UNKNOWN_LANGUAGE = "und"
@@ -21,6 +22,26 @@ def distribution(name: Metric) -> Metrics.DelegatingDistribution:
 def route_status_metric(source_lang: str | None, target_lang: str | None, status: str) -> str:
     """Counter name for a final segment: `segments_by_route:<source>:<target>:<status>`."""
     return f"{Metric.SEGMENTS_BY_ROUTE}:{source_lang or UNKNOWN_LANGUAGE}:{target_lang}:{status}"
+
+
+def reused_tokens_metric(source_lang: str | None, target_lang: str | None) -> str:
+    """Counter name for the reused target tokens of a pair: `target_tokens_reused:<s>:<t>`."""
+    return f"{Metric.TARGET_TOKENS_REUSED}:{source_lang or UNKNOWN_LANGUAGE}:{target_lang}"
+
+
+def parse_reused_tokens_metric(name: str) -> tuple[str, str] | None:
+    """(source, target) of a reused-tokens counter name; None for other counters."""
+    prefix, _, rest = name.partition(":")
+    if prefix != Metric.TARGET_TOKENS_REUSED or not rest:
+        return None
+    source, target = rest.split(":")
+    return source, target
+
+
+def count_reused_tokens(seg: Segment) -> None:
+    """Counts the target tokens of a segment whose translation was reused, by pair."""
+    if seg.target_tokens:
+        counter(reused_tokens_metric(seg.source_lang, seg.target_lang)).inc(seg.target_tokens)
 
 
 def parse_route_status_metric(name: str) -> tuple[str, str, str] | None:

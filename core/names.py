@@ -103,6 +103,7 @@ class RunKey(StrEnum):
     VERSIONS = "versions"
     COUNTS = "counts"
     SEGMENTS_BY_ROUTE = "segments_by_route"
+    REUSED_TARGET_TOKENS = "reused_target_tokens"
     ACCOUNTING = "accounting"
     SUMMARY = "summary"
     DATAFLOW_JOB = "dataflow_job"
@@ -136,6 +137,8 @@ class SummaryKey(StrEnum):
     SEGMENTS = "segments"
     DOCUMENTS_UNREAD = "documents_unread"
     TARGET_TOKENS_PER_SECOND = "target_tokens_per_second"
+    GENERATED_TARGET_TOKENS = "generated_target_tokens"
+    REUSED_TARGET_TOKENS = "reused_target_tokens"
     REASON = "reason"
     COUNT = "count"
     EXAMPLE_MESSAGE = "example_message"
@@ -214,9 +217,14 @@ class Metric(StrEnum):
     PARAGRAPHS_SENTENCE_SPLIT = "paragraphs_sentence_split"
     BATCHES = "batches"
     BATCH_SIZE = "batch_size"  # a distribution
-    SEGMENTS_TRANSLATED = "segments_translated"
-    SEGMENTS_FAILED = "segments_failed"
+    SEGMENTS_TRANSLATED = "segments_translated"  # final status, as in the summary
+    SEGMENTS_FAILED = "segments_failed"  # final status, as in the summary
+    SEGMENTS_DECODED = "segments_decoded"  # outputs of the model's first decoding
+    SEGMENTS_MODEL_ERRORS = "segments_model_errors"  # the model raised on them
     TARGET_TOKENS = "target_tokens"
+    # `target_tokens_reused:<source>:<target>`: tokens of translations not generated in this
+    # run (the dedup memo's, a previous run's), one counter per pair
+    TARGET_TOKENS_REUSED = "target_tokens_reused"
     SEGMENTS_DEDUPLICATED = "segments_deduplicated"
     DEDUP_SOURCE_TOKENS_SAVED = "dedup_source_tokens_saved"
     SEGMENTS_DEGENERATE = "segments_degenerate"

@@ -15,10 +15,10 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from backends.store import model_id, recorded_checksums
-from core.metrics import NAMESPACE, parse_route_status_metric
+from core.metrics import NAMESPACE, parse_reused_tokens_metric, parse_route_status_metric
 from core.names import Column, File, Metric, RunKey, Stage, SummaryKey, Table
 from pipeline.config import PipelineConfig
-from reports.summary import ReportError, summarize
+from reports.summary import ReportError, reused_tokens_of, summarize, with_reused_tokens
 
 PACKAGES = (
     "apache-beam",
@@ -56,6 +56,27 @@ def segments_by_route(counts: dict[str, int]) -> list[dict[str, Any]]:
                     Column.TARGET_LANG: target,
                     Column.STATUS: status,
                     SummaryKey.SEGMENTS: value,
+                }
+            )
+    return rows
+
+
+def per_pair(name: str) -> bool:
+    """Counters kept per language pair, which run.json lists in tables of their own."""
+    return parse_route_status_metric(name) is not None or bool(parse_reused_tokens_metric(name))
+
+
+def reused_target_tokens(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The reused-token counters as rows {source_lang, target_lang, reused_target_tokens}."""
+    rows = []
+    for name, value in sorted(counts.items()):
+        pair = parse_reused_tokens_metric(name)
+        if pair:
+            rows.append(
+                {
+                    Column.SOURCE_LANG: pair[0],
+                    Column.TARGET_LANG: pair[1],
+                    SummaryKey.REUSED_TARGET_TOKENS: value,
                 }
             )
     return rows
@@ -131,11 +152,14 @@ def write_run_info(
             "python": platform.python_version(),
             **{name: metadata.version(name) for name in PACKAGES},
         },
-        RunKey.COUNTS: {k: v for k, v in counts.items() if parse_route_status_metric(k) is None},
+        RunKey.COUNTS: {k: v for k, v in counts.items() if not per_pair(k)},
         RunKey.SEGMENTS_BY_ROUTE: segments_by_route(counts),
+        RunKey.REUSED_TARGET_TOKENS: reused_target_tokens(counts),
         RunKey.ACCOUNTING: accounting(counts, FileSystems.join(directory, Table.ERRORS)),
     }
     summary = run_summary(directory, info[RunKey.WALL_SECONDS])
+    if SummaryKey.ERROR not in summary:
+        summary = with_reused_tokens(summary, reused_tokens_of(info))
     # The summary is computed on the staged run; it describes the final location.
     if SummaryKey.ERROR not in summary:
         summary = {**summary, SummaryKey.OUTPUT: config.output}

@@ -13,7 +13,15 @@ import sys
 
 from core.names import File
 from reports.html import write_html_report
-from reports.summary import ReportError, format_summary, read_run_info, summarize, wall_seconds
+from reports.summary import (
+    ReportError,
+    format_summary,
+    read_run_info,
+    reused_tokens_of,
+    summarize,
+    wall_seconds,
+    with_reused_tokens,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     info = read_run_info(args.output)
     try:
-        summary = summarize(args.output, wall_seconds(info))
+        summary = with_reused_tokens(
+            summarize(args.output, wall_seconds(info)), reused_tokens_of(info)
+        )
         if args.html:
             print(f"wrote {write_html_report(args.output, summary, info)}")
     except ReportError as exc:

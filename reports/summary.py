@@ -19,7 +19,10 @@ from core.records import SegmentStatus
 
 C, S = Column, SummaryKey
 STATUSES = [str(status) for status in SegmentStatus]
-COUNT_COLUMNS = (S.DOCUMENTS, S.SEGMENTS, *STATUSES, C.SOURCE_TOKENS, C.TARGET_TOKENS)
+COUNT_COLUMNS = (
+    S.DOCUMENTS, S.SEGMENTS, *STATUSES, C.SOURCE_TOKENS, C.TARGET_TOKENS,
+    S.GENERATED_TARGET_TOKENS, S.REUSED_TARGET_TOKENS,
+)  # fmt: skip
 
 
 class ReportError(RuntimeError):
@@ -74,9 +77,8 @@ def summarize(output: str, wall_seconds: float | None) -> dict[str, Any]:
         where {C.STAGE} = '{Stage.READ}' and {C.DOC_ID} is not null""",
     )[0]["n"]
     for row in (*pairs, total):
-        row[S.TARGET_TOKENS_PER_SECOND] = (
-            round(row[C.TARGET_TOKENS] / wall_seconds, 1) if wall_seconds else None
-        )
+        row[S.GENERATED_TARGET_TOKENS], row[S.REUSED_TARGET_TOKENS] = row[C.TARGET_TOKENS], 0
+        row[S.TARGET_TOKENS_PER_SECOND] = _rate(row[C.TARGET_TOKENS], wall_seconds)
     return {
         S.OUTPUT: output,
         S.WALL_SECONDS: wall_seconds,
@@ -104,6 +106,33 @@ def summarize(output: str, wall_seconds: float | None) -> dict[str, Any]:
     }
 
 
+def _rate(tokens: int, wall_seconds: float | None) -> float | None:
+    return round(tokens / wall_seconds, 1) if wall_seconds else None
+
+
+def with_reused_tokens(summary: dict[str, Any], reused: dict[tuple[str, str], int]) -> dict:
+    """The summary with the target tokens each pair reused (from the dedup memo or a previous
+    run, `reused[(source, target)]`) told apart from those generated; throughput counts only
+    generated tokens."""
+    total = summary[S.TOTAL]
+    total[S.REUSED_TARGET_TOKENS] = 0
+    for row in summary[S.PAIRS]:
+        row[S.REUSED_TARGET_TOKENS] = reused.get((row[C.SOURCE_LANG], row[C.TARGET_LANG]), 0)
+        total[S.REUSED_TARGET_TOKENS] += row[S.REUSED_TARGET_TOKENS]
+    for row in (*summary[S.PAIRS], total):
+        row[S.GENERATED_TARGET_TOKENS] = row[C.TARGET_TOKENS] - row[S.REUSED_TARGET_TOKENS]
+        row[S.TARGET_TOKENS_PER_SECOND] = _rate(
+            row[S.GENERATED_TARGET_TOKENS], summary[S.WALL_SECONDS]
+        )
+    return summary
+
+
+def reused_tokens_of(info: dict[str, Any] | None) -> dict[tuple[str, str], int]:
+    """run.json's reused target tokens by (source, target)."""
+    rows = (info or {}).get(RunKey.REUSED_TARGET_TOKENS, [])
+    return {(r[C.SOURCE_LANG], r[C.TARGET_LANG]): r[S.REUSED_TARGET_TOKENS] for r in rows}
+
+
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     return [
@@ -117,9 +146,11 @@ def _table(header: list[str], body: list[list[str]]) -> list[str]:
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a plain-text table with what failed and where the outputs are."""
-    header = ["source → target", *COUNT_COLUMNS, "tok/s"]
+    header = ["source → target", *COUNT_COLUMNS, "generated tok/s"]
     header[header.index(C.SOURCE_TOKENS)] = "source tok"
     header[header.index(C.TARGET_TOKENS)] = "target tok"
+    header[header.index(S.GENERATED_TARGET_TOKENS)] = "generated"
+    header[header.index(S.REUSED_TARGET_TOKENS)] = "reused"
 
     def cells(label: str, row: dict[str, Any]) -> list[str]:
         rate = row[S.TARGET_TOKENS_PER_SECOND]

@@ -112,9 +112,15 @@ METRICS = {
     Metric.PARAGRAPHS_SENTENCE_SPLIT: "paragraphs over max_input_tokens, split into sentences",
     Metric.SEGMENTS_PASSTHROUGH: "segments already in the target language, or with no letters",
     Metric.SEGMENTS_UNTRANSLATED: "segments with no route (reason in the `error` column)",
-    Metric.SEGMENTS_TRANSLATED: "segments the model translated",
-    Metric.SEGMENTS_FAILED: "segments the model raised on (rows in errors/)",
-    Metric.TARGET_TOKENS: "tokens the model produced",
+    Metric.SEGMENTS_TRANSLATED: "segments written with status translated (as in the summary)",
+    Metric.SEGMENTS_FAILED: "segments written with status failed (rows in errors/)",
+    Metric.SEGMENTS_DECODED: "segments the model decoded (dedup copies and guard retries "
+    "not counted)",
+    Metric.SEGMENTS_MODEL_ERRORS: "segments the model raised on",
+    Metric.TARGET_TOKENS_REUSED: "per pair (`target_tokens_reused:<source>:<target>`): "
+    "target tokens taken from the dedup memo or a previous run, not generated; run.json "
+    "`reused_target_tokens`",
+    Metric.TARGET_TOKENS: "target tokens of the model's first decodings in this run",
     Metric.BATCHES: "batches the model translated",
     Metric.BATCH_SIZE: "(distribution) segments per batch",
     Metric.DOCUMENTS_WRITTEN: "rows written to documents/ (one per document and target)",

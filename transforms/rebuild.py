@@ -131,6 +131,9 @@ class AssembleDocuments(beam.DoFn):
         self.settings_sha256 = settings_sha256
         self.documents = counter(Metric.DOCUMENTS_WRITTEN)
         self.incomplete = counter(Metric.DOCUMENTS_INCOMPLETE)
+        # counted on the final rows, so that they agree with the summary
+        self.translated = counter(Metric.SEGMENTS_TRANSLATED)
+        self.failed = counter(Metric.SEGMENTS_FAILED)
 
     def start_bundle(self) -> None:
         self._open: dict[DocumentKey, OpenDocument] = {}
@@ -171,8 +174,11 @@ class AssembleDocuments(beam.DoFn):
         yield beam.pvalue.TaggedOutput(Tag.DOCUMENTS, document)
         for seg in segments:
             counter(route_status_metric(seg.source_lang, seg.target_lang, seg.status)).inc()
+            if seg.status == SegmentStatus.TRANSLATED:
+                self.translated.inc()
             yield beam.pvalue.TaggedOutput(Tag.SEGMENTS, seg)
             if seg.status == SegmentStatus.FAILED:
+                self.failed.inc()
                 yield beam.pvalue.TaggedOutput(
                     Tag.ERRORS,
                     ErrorRecord(

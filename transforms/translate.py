@@ -19,7 +19,7 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from backends import Hypothesis, ModelBackend, PendingBatch, TranslationModel
-from core.metrics import counter, distribution
+from core.metrics import count_reused_tokens, counter, distribution
 from core.names import Metric, Stage
 from core.records import Segment, SegmentStatus, exception_name, in_global_window
 from inference import Buckets, TranslationMemo, batch_tokens, max_in_flight_tokens
@@ -53,8 +53,8 @@ class TranslateBatches(beam.DoFn):
         self.settings = settings
         self.batches = counter(Metric.BATCHES)
         self.batch_sizes = distribution(Metric.BATCH_SIZE)
-        self.translated = counter(Metric.SEGMENTS_TRANSLATED)
-        self.failed = counter(Metric.SEGMENTS_FAILED)
+        self.decoded = counter(Metric.SEGMENTS_DECODED)
+        self.model_errors = counter(Metric.SEGMENTS_MODEL_ERRORS)
         self.target_tokens = counter(Metric.TARGET_TOKENS)
 
     def setup(self) -> None:
@@ -88,6 +88,7 @@ class TranslateBatches(beam.DoFn):
         if self._memo:
             known = self._memo.known(seg)
             if known is not None:
+                count_reused_tokens(known)
                 yield known
                 return
             if self._memo.follows(seg):
@@ -131,7 +132,7 @@ class TranslateBatches(beam.DoFn):
         if not isinstance(result, Exception):
             yield from self._translated(batch, model, result)
         elif len(batch) == 1:
-            self.failed.inc()
+            self.model_errors.inc()
             failed = batch[0].fail(Stage.TRANSLATE, exception_name(result), str(result))
             yield from self._settled(batch[0], failed.replace(model_id=model.model_id))
         else:
@@ -149,7 +150,7 @@ class TranslateBatches(beam.DoFn):
     ) -> Iterator[Segment]:
         self.batches.inc()
         self.batch_sizes.update(len(batch))
-        self.translated.inc(len(batch))
+        self.decoded.inc(len(batch))
         for seg, hyp in zip(batch, hypotheses, strict=True):
             self.target_tokens.inc(hyp.target_tokens)
             flags = seg.flags + ((OUTPUT_LIMIT_FLAG,) if hyp.hit_length_limit else ())
@@ -168,7 +169,9 @@ class TranslateBatches(beam.DoFn):
         """`result`, and the identical segments that waited for it."""
         yield result
         if self._memo:
-            yield from self._memo.settle(seg, result)
+            for occurrence in self._memo.settle(seg, result):
+                count_reused_tokens(occurrence)
+                yield occurrence
 
 
 class TranslateSegments(beam.PTransform):
