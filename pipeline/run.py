@@ -35,6 +35,7 @@ from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
 from pipeline.run_info import write_run_info
 from pipeline.validate import check_run
+from pipeline.write_documents import check_documents_dir, commit_documents, write_documents
 from reports.html import write_html_report
 from reports.summary import format_summary
 
@@ -111,6 +112,7 @@ def run(argv: list[str]) -> dict:
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
     check_run(config, local, workers)
+    check_documents_dir(config)
     check_inputs(config)  # after the config's own problems, which a user fixes first
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
@@ -137,7 +139,9 @@ def run(argv: list[str]) -> dict:
         )
     if SummaryKey.ERROR not in info[RunKey.SUMMARY]:
         write_html_report(output.staging, info[RunKey.SUMMARY], info)
+    documents = write_documents(config, output.staging, output.run_id)
     output.commit()
+    commit_documents(documents, config.write_documents)
     return info
 
 
