@@ -203,3 +203,9 @@ def test_read_encoding_must_be_a_known_codec():
     assert load_config(LOCAL, overrides("--encoding", "cp1250")).read.encoding == "cp1250"
     with pytest.raises(ConfigError, match="read.encoding: 'latin-9x' is no encoding"):
         load_config(LOCAL, overrides("--encoding", "latin-9x"))
+
+
+def test_the_report_names_the_final_output_not_the_staging_directory(report_run):
+    page = (report_run / "report.html").read_text()
+    assert f"<td>output</td><td>{report_run}</td>" in page
+    assert ".partial-" not in page
