@@ -44,6 +44,7 @@ MINIMUMS = {
     "max_document_bytes": 1,
     "min_letters": 0,
     "min_confidence": 0,
+    "max_failed_fraction": 0,
 }
 TYPE_NAMES = {int: "integer", float: "number", str: "string", bool: "boolean"}
 

@@ -18,6 +18,7 @@ from pipeline.cli import GROUPS, check_flags
 from pipeline.config import load_config
 from pipeline.options import CONFIG_KEYS, TranslationOptions
 from pipeline.run import main
+from pipeline.validate import check_values
 from tests.conftest import ROOT
 
 LOCAL = str(ROOT / "configs" / "local.yaml")
@@ -209,3 +210,8 @@ def test_the_report_names_the_final_output_not_the_staging_directory(report_run)
     page = (report_run / "report.html").read_text()
     assert f"<td>output</td><td>{report_run}</td>" in page
     assert ".partial-" not in page
+
+
+def test_max_failed_fraction_is_checked():
+    with pytest.raises(ConfigError, match="max_failed_fraction: -0.5 is below the minimum 0"):
+        check_values(load_config(LOCAL, overrides("--max_failed_fraction", "-0.5")))
