@@ -35,12 +35,6 @@ def _tables() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     return names, aliases, by_name
 
 
-def language_name(code: str) -> str | None:
-    """The English name of a known code (`de` → German), None for an unknown one."""
-    match = _TAG.match(code)
-    return _tables()[0].get(match.group(1)) if match else None
-
-
 def _suggestion(code: str) -> str | None:
     """The known code closest to what the user wrote, or None."""
     names, aliases, by_name = _tables()
