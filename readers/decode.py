@@ -154,10 +154,10 @@ def _identifier():  # noqa: ANN202 - py3langid's LanguageIdentifier, loaded once
 
 def oddities(text: str, alphabet: str | None) -> int:
     """Characters that real text in one language and script rarely has, as a wrong code
-    page makes them: controls and unassigned code points; symbols or foreign digits inside
-    a word ("poszli¶my"); a capital right after a small letter ("łódĽ", KOI8-R read as
-    cp1251); a combining mark with nothing to combine with; and letters outside the
-    language's `alphabet` (its non-ASCII letters, where known)."""
+    page makes them: controls and unassigned code points; symbols, foreign digits or
+    punctuation inside a word ("poszli¶my"); a capital right after a small letter
+    ("łódĽ", KOI8-R read as cp1251); a combining mark with nothing to combine with; and
+    letters outside the language's `alphabet` (its non-ASCII letters, where known)."""
     padded = f" {text} "
     return sum(
         _is_odd(padded[i], padded[i - 1], padded[i + 1], alphabet)
@@ -165,6 +165,7 @@ def oddities(text: str, alphabet: str | None) -> int:
     )
 
 
+_WORD_PUNCTUATION = "·״׳"  # Catalan l·l, Hebrew gershayim and geresh
 _HARMLESS_CONTROLS = "\t\n\r\f\v\u200c\u200d\u00ad\ufeff"
 
 
@@ -174,6 +175,10 @@ def _is_odd(ch: str, previous: str, following: str, alphabet: str | None) -> boo
         return ch not in _HARMLESS_CONTROLS
     if category[0] == "S" or category == "No" or (category == "Nd" and not ch.isascii()):
         return previous.isalpha() or following.isalpha()
+    if category == "Po" and not ch.isascii() and not ("\u3000" <= ch <= "\u303f"):
+        # inside a word, as no script but CJK (whose full stops and commas are in their
+        # own block, or full-width) puts its punctuation: "ภ๚ณ" is EUC-KR read as cp874
+        return previous.isalpha() and following.isalpha() and ch not in _WORD_PUNCTUATION
     if category == "Mn":
         return not (previous.isalpha() or unicodedata.category(previous) == "Mn")
     if ch.isupper() and previous.islower():
