@@ -5,7 +5,6 @@ from __future__ import annotations
 from apache_beam.metrics.metric import Metrics
 
 from core.names import Metric
-from core.records import Segment
 
 NAMESPACE = "corpus"
 UNKNOWN_LANGUAGE = "und"
@@ -36,12 +35,6 @@ def parse_reused_tokens_metric(name: str) -> tuple[str, str] | None:
         return None
     source, target = rest.split(":")
     return source, target
-
-
-def count_reused_tokens(seg: Segment) -> None:
-    """Counts the target tokens of a segment whose translation was reused, by pair."""
-    if seg.target_tokens:
-        counter(reused_tokens_metric(seg.source_lang, seg.target_lang)).inc(seg.target_tokens)
 
 
 def parse_route_status_metric(name: str) -> tuple[str, str, str] | None:

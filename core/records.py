@@ -83,6 +83,8 @@ class Segment:
     error_stage: str | None = None
     error_type: str | None = None
     document_flags: tuple[str, ...] = ()  # the document's, for its documents/ row
+    # the translation was not generated in this run: the dedup memo's or a previous run's
+    reused: bool = False
     pieces: tuple[str, ...] = field(default=(), repr=False)
     # (source span, text to restore) per placeholder id while `source_text` is masked
     # (transforms.protect); empty once the spans are restored.

@@ -56,3 +56,12 @@ def test_printed_counters_agree_with_the_summary(test_models, tmp_path, capsys):
     assert info["counts"]["segments_failed"] == total["failed"]
     assert info["counts"].get("segments_translated", 0) == total["translated"]
     assert info["counts"]["segments_decoded"] == len(GERMAN)
+
+
+def test_progress_counts_only_generated_tokens():
+    from core.records import Segment, SegmentStatus
+    from transforms.report_progress import TARGET_TOKENS, count_segment
+
+    seg = Segment("d", "p", "utf-8", 0, "Hallo", "", status=SegmentStatus.TRANSLATED)
+    assert count_segment(seg.replace(target_tokens=7))[TARGET_TOKENS] == 7
+    assert count_segment(seg.replace(target_tokens=7, reused=True))[TARGET_TOKENS] == 0

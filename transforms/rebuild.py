@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
-from core.metrics import counter, route_status_metric
+from core.metrics import counter, reused_tokens_metric, route_status_metric
 from core.names import Metric, Stage, Tag
 from core.records import (
     DocumentStatus,
@@ -176,6 +176,9 @@ class AssembleDocuments(beam.DoFn):
             counter(route_status_metric(seg.source_lang, seg.target_lang, seg.status)).inc()
             if seg.status == SegmentStatus.TRANSLATED:
                 self.translated.inc()
+            if seg.reused and seg.target_tokens:
+                metric = reused_tokens_metric(seg.source_lang, seg.target_lang)
+                counter(metric).inc(seg.target_tokens)
             yield beam.pvalue.TaggedOutput(Tag.SEGMENTS, seg)
             if seg.status == SegmentStatus.FAILED:
                 self.failed.inc()

@@ -41,7 +41,9 @@ def count_read_error(error: ErrorRecord) -> dict[str, int]:
 
 
 def count_segment(seg: Segment) -> dict[str, int]:
-    return {segments_key(seg.status): 1, TARGET_TOKENS: seg.target_tokens or 0}
+    """Its status, and the target tokens the model generated for it (none when reused)."""
+    generated = 0 if seg.reused else seg.target_tokens or 0
+    return {segments_key(seg.status): 1, TARGET_TOKENS: generated}
 
 
 COUNTERS: dict[str, Callable[[Any], dict[str, int]]] = {

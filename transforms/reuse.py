@@ -16,7 +16,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from core.metrics import count_reused_tokens, counter
+from core.metrics import counter
 from core.names import Column, File, Metric, Table, Tag
 from core.records import Segment, SegmentStatus, content_sha256
 from core.schemas import segment_schema
@@ -90,8 +90,7 @@ def emit_reused_segments(element: tuple[tuple[str, str], dict[str, Iterable]]) -
         for row in rows:
             sentences = pieces[row[Column.TARGET_LANG], row[Column.PARAGRAPH_INDEX]]
             segment = segment_from_row(row, doc.encoding, paragraphs, sentences)
-            count_reused_tokens(segment)
-            yield segment.replace(document_flags=doc.flags)
+            yield segment.replace(document_flags=doc.flags, reused=True)
 
 
 class ReusePreviousRun(beam.PTransform):

@@ -19,7 +19,7 @@ import apache_beam as beam
 from apache_beam.utils.windowed_value import WindowedValue
 
 from backends import Hypothesis, ModelBackend, PendingBatch, TranslationModel
-from core.metrics import count_reused_tokens, counter, distribution
+from core.metrics import counter, distribution
 from core.names import Metric, Stage
 from core.records import Segment, SegmentStatus, exception_name, in_global_window
 from inference import Buckets, TranslationMemo, batch_tokens, max_in_flight_tokens
@@ -88,8 +88,7 @@ class TranslateBatches(beam.DoFn):
         if self._memo:
             known = self._memo.known(seg)
             if known is not None:
-                count_reused_tokens(known)
-                yield known
+                yield known.replace(reused=True)
                 return
             if self._memo.follows(seg):
                 return
@@ -170,8 +169,7 @@ class TranslateBatches(beam.DoFn):
         yield result
         if self._memo:
             for occurrence in self._memo.settle(seg, result):
-                count_reused_tokens(occurrence)
-                yield occurrence
+                yield occurrence.replace(reused=True)
 
 
 class TranslateSegments(beam.PTransform):
