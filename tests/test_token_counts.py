@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 from core.names import ExitCode
+from core.records import Segment, SegmentStatus
 from pipeline.run import main
 from tests.conftest import ROOT
 from tests.test_guard import GERMAN, run_with
+from transforms.report_progress import TARGET_TOKENS, count_segment
 
 LOCAL = str(ROOT / "configs" / "local.yaml")
 TEXT = "Die Stadtbibliothek öffnet am Montag.\n\nSie hat neue Bücher über Geschichte."
@@ -59,9 +61,6 @@ def test_printed_counters_agree_with_the_summary(test_models, tmp_path, capsys):
 
 
 def test_progress_counts_only_generated_tokens():
-    from core.records import Segment, SegmentStatus
-    from transforms.report_progress import TARGET_TOKENS, count_segment
-
     seg = Segment("d", "p", "utf-8", 0, "Hallo", "", status=SegmentStatus.TRANSLATED)
     assert count_segment(seg.replace(target_tokens=7))[TARGET_TOKENS] == 7
     assert count_segment(seg.replace(target_tokens=7, reused=True))[TARGET_TOKENS] == 0
