@@ -71,6 +71,7 @@ ALPHABETS = {
 }  # fmt: skip
 # Text long enough to judge is judged on its head: identification is then fast and sure.
 _PROBE_CHARS = 2000
+_PROBE_BYTES = 8192
 UNCERTAIN_MARGIN = 0.2
 # Below this, no code page gives text in a language it is used for: not text we can trust.
 MIN_PLAUSIBILITY = 0.05
@@ -138,11 +139,16 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
 def _mostly_utf8(data: bytes) -> Decoded | None:
     """UTF-8 with its few invalid bytes replaced, when the rest is UTF-8 with multi-byte
     sequences in it; else None."""
-    _replaced.count = 0
+    # A fast first look (C-level): each invalid sequence becomes one U+FFFD.
+    text = data.decode("utf-8", "replace")
+    replaced = text.count("\ufffd") - data.count("\ufffd".encode())
+    multibyte = len(text) - len(text.encode("ascii", "ignore")) - replaced
+    if not multibyte or replaced > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
+        return None
+    _replaced.count = 0  # few errors: count the bytes exactly
     text = data.decode("utf-8", _HANDLER)
     bad = _replaced.count
-    multibyte = sum(1 for ch in text if ord(ch) > 0x7F and ch != "\ufffd")
-    if not multibyte or bad > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
+    if bad > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
         return None
     return Decoded(text, "utf-8", (f"{FLAG_INVALID_UTF8}:{bad}",))
 
@@ -198,23 +204,38 @@ def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:
     return ranked.get(language, 0.0) * max(0.0, 1 - 10 * odd / max(1, letters)), language
 
 
+def _head(data: bytes, name: str) -> str | None:
+    """The first `_PROBE_BYTES` of `data` in code page `name`, or None if they are not in
+    it (a multi-byte character cut at the end of the head is dropped)."""
+    head = data[:_PROBE_BYTES]
+    for cut in range(4 if len(data) > _PROBE_BYTES else 1):
+        try:
+            return head[: len(head) - cut].decode(name)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _most_plausible_legacy(data: bytes) -> Decoded | None:
+    """The code page whose decoding of the head is most plausible and that decodes the
+    whole of `data`; judged on the head, a large file is decoded whole only once."""
     scored = []
     for index, (name, languages) in enumerate(LEGACY_CODE_PAGES.items()):
+        head = _head(data, name)
+        if head is not None:
+            score, language = plausibility(head, languages)
+            scored.append((score, -index, name, language, head))
+    scored.sort(reverse=True)
+    for rank, (score, _, name, language, head) in enumerate(scored):
+        if score < MIN_PLAUSIBILITY:
+            return None
         try:
             text = data.decode(name)
         except UnicodeDecodeError:
             continue
-        score, language = plausibility(text, languages)
-        scored.append((score, -index, name, language, text))
-    if not scored:
-        return None
-    scored.sort(reverse=True)
-    best_score, _, name, language, text = scored[0]
-    if best_score < MIN_PLAUSIBILITY:
-        return None
-    flags = [FLAG_GUESSED]
-    rivals = [s for s in scored[1:] if s[4] != text and s[3] != language]
-    if rivals and best_score - rivals[0][0] < UNCERTAIN_MARGIN:
-        flags.append(FLAG_UNCERTAIN)
-    return Decoded(text, name, tuple(flags))
+        flags = [FLAG_GUESSED]
+        rivals = [s for s in scored[rank + 1 :] if s[4] != head and s[3] != language]
+        if rivals and score - rivals[0][0] < UNCERTAIN_MARGIN:
+            flags.append(FLAG_UNCERTAIN)
+        return Decoded(text, name, tuple(flags))
+    return None
