@@ -27,7 +27,6 @@ PACKAGES = (
     "pyarrow",
     "py3langid",
     "pysbd",
-    "charset-normalizer",
 )
 LOG = logging.getLogger(__name__)
 
