@@ -37,13 +37,15 @@ Translations = dict[str, str | None]  # doc_id → translated text
 
 
 def check_documents_dir(config: PipelineConfig) -> None:
-    """Before a run: DIR must be local, and empty unless the run may replace outputs."""
+    """Before a run: DIR must be local, and empty unless the run may replace its output
+    (--overwrite, --incremental)."""
     target = config.write_documents
     if not target:
         return
     if urlparse(target).scheme not in ("", "file"):
         raise ConfigError(f"write_documents: {target} must be a local directory")
-    if os.path.isdir(target) and os.listdir(target) and not config.overwrite:
+    replacing = config.overwrite or config.incremental
+    if os.path.isdir(target) and os.listdir(target) and not replacing:
         raise ConfigError(f"write_documents: {target} is not empty; pass --overwrite to replace it")
 
 

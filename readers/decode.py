@@ -7,7 +7,7 @@ UTF-8, chosen by what the text plausibly is; binary data is refused.
    bytes become U+FFFD and the document is flagged `invalid_utf8_bytes:N`. "A few": the
    rest holds multi-byte sequences (real UTF-8 evidence; ASCII with a few high bytes is a
    legacy text with a handful of accents), and the bad bytes are under 1 % of the bytes or,
-   in a short text, under a quarter of its multi-byte characters (a legacy text decodes as
+   in a short text, under half as many as its multi-byte characters (a legacy text decodes as
    a valid multi-byte sequence only by accident, and then rarely, among many bad bytes).
 4. Anything else is decoded with each legacy code page that decodes it, and the decoding
    the language identifier finds most plausible, in a language that code page is used
@@ -125,9 +125,9 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as utf8_error:
-        mostly_utf8 = _mostly_utf8(data)
-        if mostly_utf8 is not None:
-            return mostly_utf8
+        lenient = mostly_utf8(data)
+        if lenient is not None:
+            return lenient
         legacy = _most_plausible_legacy(data)
         if legacy is None:
             raise DecodeError(
@@ -136,19 +136,19 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
         return legacy
 
 
-def _mostly_utf8(data: bytes) -> Decoded | None:
+def mostly_utf8(data: bytes) -> Decoded | None:
     """UTF-8 with its few invalid bytes replaced, when the rest is UTF-8 with multi-byte
     sequences in it; else None."""
     # A fast first look (C-level): each invalid sequence becomes one U+FFFD.
     text = data.decode("utf-8", "replace")
     replaced = text.count("\ufffd") - data.count("\ufffd".encode())
     multibyte = len(text) - len(text.encode("ascii", "ignore")) - replaced
-    if not multibyte or replaced > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
+    if not multibyte or replaced > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 2):
         return None
     _replaced.count = 0  # few errors: count the bytes exactly
     text = data.decode("utf-8", _HANDLER)
     bad = _replaced.count
-    if bad > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 4):
+    if bad > max(MAX_INVALID_UTF8_FRACTION * len(data), multibyte / 2):
         return None
     return Decoded(text, "utf-8", (f"{FLAG_INVALID_UTF8}:{bad}",))
 

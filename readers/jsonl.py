@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from readers.base import MatchedFile, Output, oversize, read_error
 from readers.compressed import CorruptStream, TruncatedStream, open_input, verify_stream
+from readers.decode import mostly_utf8
 from readers.records import RecordReader
 
 
@@ -23,11 +24,19 @@ class JsonlReader(RecordReader):
                 yield oversize(matched.path, doc_id, len(raw), cap)
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                text, flags = raw.decode("utf-8"), ()
+            except UnicodeDecodeError as exc:
+                lenient = mostly_utf8(raw)  # a few stray bytes: replaced and flagged
+                if lenient is None:
+                    yield read_error(matched.path, doc_id, "MalformedJSON", str(exc))
+                    continue
+                text, flags = lenient.text, lenient.flags
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
                 yield read_error(matched.path, doc_id, "MalformedJSON", str(exc))
                 continue
-            yield from self.document(obj, matched.path, doc_id, seen_ids)
+            yield from self.document(obj, matched.path, doc_id, seen_ids, flags)
 
     def count_documents(self, path: str) -> int:
         count = 0

@@ -11,9 +11,17 @@ from readers.base import Output, Reader, oversize, read_error
 class RecordReader(Reader):
     """A reader of files holding one document per record."""
 
-    def document(self, obj: object, path: str, doc_id: str, seen_ids: set[str]) -> Iterator[Output]:
+    def document(
+        self,
+        obj: object,
+        path: str,
+        doc_id: str,
+        seen_ids: set[str],
+        flags: tuple[str, ...] = (),
+    ) -> Iterator[Output]:
         """A record as a document, or the reason it is not one. `doc_id` is the record's
-        position; the `id_field`, when the record has it, replaces it."""
+        position; the `id_field`, when the record has it, replaces it. `flags`: warnings
+        from reading it (readers.decode)."""
         settings = self.settings
         if not isinstance(obj, dict):
             yield read_error(path, doc_id, "MalformedRecord", "record is not an object")
@@ -41,7 +49,8 @@ class RecordReader(Reader):
             printable_id = doc_id.encode("utf-8", "backslashreplace").decode()
             yield read_error(path, printable_id, "InvalidUnicode", message)
             return
-        yield SourceDocument(doc_id, path, text, "utf-8", hint if isinstance(hint, str) else None)
+        hint = hint if isinstance(hint, str) else None
+        yield SourceDocument(doc_id, path, text, "utf-8", hint, flags)
 
 
 def _is_unicode(text: str) -> bool:

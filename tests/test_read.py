@@ -9,7 +9,7 @@ import pytest
 import zstandard
 from apache_beam.testing.util import assert_that, equal_to
 
-from readers import ReadSettings, reader_class
+from readers import MatchedFile, ReadSettings, reader_class
 from readers.jsonl import JsonlReader
 from readers.parquet import ParquetReader
 from readers.text import TextReader
@@ -174,3 +174,17 @@ def test_truncated_gzip_message_names_the_format(tmp_path):
         open_input(str(tmp_path / "cut.txt.gz")).read()
     with pytest.raises(CorruptStream, match="corrupt gzip file: .*bad.txt.gz"):
         open_input(str(tmp_path / "bad.txt.gz")).read()
+
+
+def test_a_jsonl_record_with_a_stray_byte_is_read_and_flagged(tmp_path):
+    (tmp_path / "docs.jsonl").write_bytes(
+        '{"text": "Größe '.encode()
+        + b"\x80"
+        + ' und Straße"}\n'.encode()
+        + b'{"text": "caf\xe9"}\n'
+    )
+    matched = MatchedFile(str(tmp_path / "docs.jsonl"), "docs.jsonl", 0)
+    document, error = JsonlReader(ReadSettings()).read_file(matched)
+    assert document.text == "Größe \ufffd und Straße"
+    assert document.flags == ("invalid_utf8_bytes:1",)
+    assert error.error_type == "MalformedJSON"  # no UTF-8 in it: not a stray byte
