@@ -3,6 +3,7 @@ language codes, and the exit codes a scheduler acts on (docs/exit-codes.md)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -14,7 +15,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from core.errors import ConfigError
 from core.names import ExitCode
-from pipeline.cli import GROUPS, check_flags
+from pipeline.cli import GROUPS, OWN_OPTIONS, check_flags
 from pipeline.config import load_config
 from pipeline.options import CONFIG_KEYS, TranslationOptions
 from pipeline.run import main
@@ -29,6 +30,10 @@ def test_help_lists_every_pipeline_flag_grouped_and_points_to_beams(capsys):
     text = capsys.readouterr().out
     for dest in [*CONFIG_KEYS, "config", "set", "progress"]:
         assert f"--{dest}" in text, dest
+    parser = argparse.ArgumentParser(add_help=False)
+    for options in OWN_OPTIONS:
+        options._add_argparse_args(parser)
+    assert [action.dest for action in parser._actions if not action.help] == []
     for title, dests in GROUPS.items():
         assert f"{title}:" in text or not dests
     assert "--help_beam" in text
