@@ -2,7 +2,18 @@
 files, run.json keys, metrics)."""
 
 from core.errors import ConfigError
-from core.names import Column, ExitCode, File, Metric, RunKey, Stage, SummaryKey, Table, Tag
+from core.names import (
+    Column,
+    ExitCode,
+    File,
+    Metric,
+    RunKey,
+    Stage,
+    SummaryKey,
+    Table,
+    Tag,
+    UnitKey,
+)
 from core.records import (
     DocumentStatus,
     ErrorRecord,
@@ -33,6 +44,7 @@ __all__ = [
     "Table",
     "Tag",
     "TranslatedDocument",
+    "UnitKey",
     "document_schema",
     "error_schema",
     "segment_schema",

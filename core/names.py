@@ -79,6 +79,13 @@ class File(StrEnum):
     EVAL_WORST = "eval_worst.jsonl"
     MODEL_MANIFEST = "manifest.json"
     PARQUET_SUFFIX = ".parquet"
+    # a staged run's bookkeeping for --resume (removed before the run is moved into place)
+    RESUME_DIR = "_resume"
+    RESUME_STATE = "state.json"
+    UNIT_MARKERS = "units"
+    ATTEMPT_RECORDS = "attempts"
+    UNIT_PREFIX = "unit-"
+    MARKER_SUFFIX = ".done.json"
 
 
 # Files at the top of an output directory besides the tables.
@@ -119,6 +126,15 @@ class RunKey(StrEnum):
     ID = "id"
     PATH = "path"
     SHA256 = "sha256"
+    # committed units and attempts (--resume)
+    UNITS = "units"
+    ATTEMPTS = "attempts"
+    RUN_ID = "run_id"
+    UNITS_REUSED = "units_reused"
+    UNITS_DONE = "units_done"
+    UNITS_COMMITTED = "units_committed"
+    UNIT_DOCUMENTS = "unit_documents"
+    STAGING = "staging"
 
 
 class SummaryKey(StrEnum):
@@ -143,6 +159,8 @@ class SummaryKey(StrEnum):
     COUNT = "count"
     EXAMPLE_MESSAGE = "example_message"
     EXAMPLE_DOCUMENT = "example_document"
+    UNITS_REUSED = "units_reused"
+    UNITS_DONE = "units_done"
 
 
 class ManifestKey(StrEnum):
@@ -185,6 +203,7 @@ class Tag(StrEnum):
     REUSED = "reused"
     READ_ERRORS = "read_errors"
     TRANSLATE = "translate"
+    REFUSED = "refused"
 
 
 class Stage(StrEnum):
@@ -236,3 +255,22 @@ class Metric(StrEnum):
     ACCOUNTING_VIOLATIONS = "accounting_violations"
     # `segments_by_route:<source>:<target>:<status>`, one counter per combination
     SEGMENTS_BY_ROUTE = "segments_by_route"
+    UNITS_READ = "units_read"
+    UNITS_COMMITTED = "units_committed"
+
+
+class UnitKey(StrEnum):
+    """Keys of a committed unit's marker and of a staged run's resume state (`_resume/`)."""
+
+    UNIT = "unit"
+    SOURCE_PATH = "source_path"
+    BLOCK = "block"
+    LAST = "last"
+    FILES = "files"
+    COUNTS = "counts"
+    RUN_ID = "run_id"
+    STARTED_AT = "started_at"
+    SETTINGS_SHA256 = "settings_sha256"
+    SETTINGS = "settings"
+    INPUT = "input"
+    UNIT_DOCUMENTS = "unit_documents"

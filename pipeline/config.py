@@ -26,6 +26,7 @@ from pipeline.config_paths import resolve_config_paths
 from pipeline.validate import check_config
 from readers import ReadSettings
 from text.glossary import Glossary, load_glossary
+from transforms.commit import CommitSettings
 from transforms.detect_language import LanguageSettings
 from transforms.guard import GuardSettings
 from transforms.protect import ProtectSettings
@@ -65,6 +66,8 @@ class PipelineConfig:
     max_failed_fraction: float = 0.1
     # also write each translated document as a file under this directory
     write_documents: str | None = None
+    resume: bool = False
+    commit: CommitSettings = field(default_factory=CommitSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -90,10 +93,16 @@ class PipelineConfig:
 
 
 def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = None) -> str:
-    """sha256 of everything that decides a translation: targets, language detection,
-    splitting, routes, each model's files and decoding settings, protected spans, the
-    glossary's content and the guard (not paths, threads or batch sizes, which do not
-    change the output). `glossary`: the configured one when the caller has loaded it."""
+    """sha256 of everything that decides a translation (`decisive_settings`)."""
+    decisive = decisive_settings(config, glossary)
+    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
+
+
+def decisive_settings(config: PipelineConfig, glossary: Glossary | None = None) -> dict[str, Any]:
+    """Everything that decides a translation: targets, language detection, splitting,
+    routes, each model's files and decoding settings, protected spans, the glossary's
+    content and the guard (not paths, threads or batch sizes, which do not change the
+    output). `glossary`: the configured one when the caller has loaded it."""
     if config.protect.glossary and glossary is None:
         glossary = load_glossary(config.protect.glossary)
     models = {
@@ -103,7 +112,7 @@ def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = Non
         }
         for name, model in config.model_table().items()
     }
-    decisive = {
+    return {
         "target_lang": config.target_lang,
         "language": dataclasses.asdict(config.language),
         "split": dataclasses.asdict(config.split),
@@ -115,7 +124,6 @@ def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = Non
         },
         "guard": dataclasses.asdict(config.guard),
     }
-    return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:

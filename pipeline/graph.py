@@ -9,6 +9,7 @@ from core.names import Table, Tag
 from pipeline.config import PipelineConfig, settings_fingerprint
 from text.glossary import load_glossary
 from transforms.accounting import CheckAccounting
+from transforms.commit_units import CommitUnits, ReadUnits, UnitPlan, owned_by_a_unit
 from transforms.detect_language import DetectLanguage
 from transforms.guard import GuardTranslations
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
@@ -28,19 +29,28 @@ def build_pipeline(
     config: PipelineConfig,
     previous_run: str | None = None,
     progress_dir: str | None = None,
+    units: UnitPlan | None = None,
 ) -> dict[Table, beam.PCollection]:
     """Adds the translation graph to `p`; returns the PCollections it writes, by table.
 
     With `previous_run` (an earlier output directory), documents it already translated
     with the same settings are taken from it instead of being translated again. With
-    `progress_dir`, workers also report their progress there (`pipeline.progress`)."""
+    `progress_dir`, workers also report their progress there (`pipeline.progress`). With
+    `units`, rows are committed unit by unit as the run goes (`transforms.commit`) and
+    only the rows of no unit (patterns that match nothing, accounting) are written at
+    the end."""
     models = config.model_table()
     glossary = load_glossary(config.protect.glossary) if config.protect.glossary else None
     fingerprint = settings_fingerprint(config, glossary)
     routes = RouteTable(config.route_table(), models)
     backends = {name: backend_for(model) for name, model in models.items()}
     smallest_input = min(model.max_input_tokens for model in models.values())
-    documents, read_errors = p | "ReadDocuments" >> ReadDocuments(config.input, config.read)
+    read_units = (
+        ReadUnits(config.read, config.output, len(config.target_lang), units) if units else None
+    )
+    documents, read_errors = p | "ReadDocuments" >> ReadDocuments(
+        config.input, config.read, read_units
+    )
     to_translate, reused = documents, None
     if previous_run:
         to_translate, reused = documents | "ReusePreviousRun" >> ReusePreviousRun(
@@ -75,17 +85,39 @@ def build_pipeline(
         "refused": paragraphs[Tag.ERRORS],
         "incomplete": rebuilt[Tag.INCOMPLETE],
     } | "CheckAccounting" >> CheckAccounting(config.target_lang)
-    errors = (
-        read_errors,
-        paragraphs[Tag.ERRORS],
-        rebuilt[Tag.ERRORS],
-        rebuilt[Tag.INCOMPLETE],
-        accounting,
-    ) | "AllErrors" >> beam.Flatten()
-    tables = {
-        Table.SEGMENTS: rebuilt[Tag.SEGMENTS],
-        Table.DOCUMENTS: rebuilt[Tag.DOCUMENTS],
-        Table.ERRORS: errors,
-    }
+    if units:
+        tables = commit_units(p, paragraphs[Tag.ERRORS], parts[0], read_errors, accounting)
+    else:
+        errors = (
+            read_errors,
+            paragraphs[Tag.ERRORS],
+            rebuilt[Tag.ERRORS],
+            rebuilt[Tag.INCOMPLETE],
+            accounting,
+        ) | "AllErrors" >> beam.Flatten()
+        tables = {
+            Table.SEGMENTS: rebuilt[Tag.SEGMENTS],
+            Table.DOCUMENTS: rebuilt[Tag.DOCUMENTS],
+            Table.ERRORS: errors,
+        }
     _ = tables | "WriteOutputs" >> WriteOutputs(config.output)
     return tables
+
+
+def commit_units(
+    p: beam.Pipeline,
+    refused: beam.PCollection,
+    rebuilt: beam.pvalue.DoOutputsTuple,
+    read_errors: beam.PCollection,
+    accounting: beam.PCollection,
+) -> dict[Table, beam.PCollection]:
+    """Commits the rows of each unit from the stages that make them (no shuffle between
+    them and the read); returns the rows of no unit, written at the end."""
+    parts = {tag: rebuilt[tag] for tag in (Tag.DOCUMENTS, Tag.SEGMENTS, Tag.ERRORS, Tag.INCOMPLETE)}
+    _ = {Tag.REFUSED: refused, **parts} | "CommitUnits" >> CommitUnits()
+    unowned = read_errors | "PatternErrors" >> beam.Filter(lambda e: not owned_by_a_unit(e))
+    return {
+        Table.SEGMENTS: p | "NoSegments" >> beam.Create([]),
+        Table.DOCUMENTS: p | "NoDocuments" >> beam.Create([]),
+        Table.ERRORS: (unowned, accounting) | "OtherErrors" >> beam.Flatten(),
+    }

@@ -42,6 +42,8 @@ CONFIG_KEYS = {
     "max_failed_fraction": "max_failed_fraction",
     "write_documents": "write_documents",
     "encoding": "read.encoding",
+    "resume": "resume",
+    "unit_documents": "commit.unit_documents",
 }
 
 
@@ -104,6 +106,13 @@ class TranslationOptions(PipelineOptions):
             help="set any config key, e.g. --set model.max_decoding_length=512 (repeatable; "
             "VALUE is YAML)",
         )
+        flag(
+            "resume",
+            action="store_true",
+            default=None,
+            help="continue the killed run of --output; refused if its settings differ",
+        )
+        flag("unit_documents", type=int, help="documents per committed unit (resume granularity)")
 
     def config_overrides(self) -> dict[str, Any]:
         """Dotted config key → value: the `--set` pairs, then the flags given (which win)."""

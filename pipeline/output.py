@@ -53,7 +53,11 @@ class StagedOutput:
 
     def commit(self) -> None:
         """Moves the finished run into place, replacing the previous one."""
+        resume_dir = FileSystems.join(self.staging, File.RESUME_DIR)
         if self.local:
+            # The bookkeeping of resume goes first: a run killed between the two steps
+            # leaves a complete staged run, not an output with foreign files in it.
+            shutil.rmtree(resume_dir, ignore_errors=True)
             replaced = f"{self.final}.replaced-{self.run_id}"
             if os.path.exists(self.final):
                 os.rename(self.final, replaced)
@@ -63,7 +67,11 @@ class StagedOutput:
         old = [FileSystems.join(self.final, name) for name in self._entries(self.final)]
         if old:
             FileSystems.delete(old)
-        staged = [m.path for m in FileSystems.match([f"{self.staging}/**"])[0].metadata_list]
+        staged = [
+            m.path
+            for m in FileSystems.match([f"{self.staging}/**"])[0].metadata_list
+            if not m.path.startswith(resume_dir + "/")
+        ]
         ordered = sorted(staged, key=lambda path: path.endswith(f"/{File.RUN_INFO}"))
         for path in ordered:
             FileSystems.copy([path], [self.final + path[len(self.staging) :]])

@@ -33,6 +33,7 @@ from pipeline.options import TranslationOptions
 from pipeline.outcome import MAX_FAILED_FRACTION, NoInputError, check_inputs, too_many_failures
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
+from pipeline.resume import attempts_report, start_attempt, uncommitted
 from pipeline.run_info import write_run_info
 from pipeline.validate import check_run
 from pipeline.write_documents import check_documents_dir, commit_documents, write_documents
@@ -114,21 +115,29 @@ def run(argv: list[str]) -> dict:
     check_run(config, local, workers)
     check_documents_dir(config)
     check_inputs(config)  # after the config's own problems, which a user fixes first
+    if config.resume and config.incremental:
+        raise ConfigError("--resume continues a killed run; it does not combine with --incremental")
     output = StagedOutput(config.output, new_run_id())
     output.check(config.overwrite or config.incremental)
     previous_run = output.final if config.incremental and output.holds_run() else None
     started = time.time()
+    # Incremental runs join with the previous output: their rows are written at the end.
+    attempt = None if config.incremental else start_attempt(output, config, started)
     pipeline = beam.Pipeline(runner=runner, options=options)
     staged = dataclasses.replace(config, output=output.staging)
     with track_progress(options, config.input, local) as progress_dir:
-        build_pipeline(pipeline, staged, previous_run, progress_dir)
+        plan = attempt.plan if attempt else None
+        build_pipeline(pipeline, staged, previous_run, progress_dir, plan)
         result = pipeline.run()
         result.wait_until_finish()
-    info = write_run_info(config, options, result, started, output.staging)
+    reused, units = (attempt.reused, attempts_report(attempt)) if attempt else (None, None)
+    info = write_run_info(config, options, result, started, output.staging, reused, units)
+    if units and (problem := uncommitted(info)):
+        raise AccountingError(f"{problem}; the run is left in {output.staging}")
     if not info[RunKey.ACCOUNTING][RunKey.OK]:
         try:
             name_violations(staged, runner, options)
-            info = write_run_info(config, options, result, started, output.staging)
+            info = write_run_info(config, options, result, started, output.staging, reused, units)
         except Exception:  # noqa: BLE001 - the run fails as an accounting failure all the same
             LOG.exception("could not name the documents behind the accounting violation")
         raise AccountingError(

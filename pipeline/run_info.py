@@ -128,10 +128,15 @@ def write_run_info(
     result: PipelineResult,
     started: float,
     directory: str,
+    reused: dict[str, int] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Writes run.json into `directory` (the staged run) and returns its content."""
+    """Writes run.json into `directory` (the staged run) and returns its content.
+    `reused`: accounting counts of the units earlier attempts committed (`pipeline.resume`);
+    `extra`: more top-level keys, with their summary keys (`summary`)."""
     finished = time.time()
     counts = metric_counts(result)
+    totals = {k: counts.get(k, 0) + (reused or {}).get(k, 0) for k in {*counts, *(reused or {})}}
     info = {
         RunKey.OUTPUT: config.output,
         RunKey.STATE: str(result.state),
@@ -154,14 +159,17 @@ def write_run_info(
         RunKey.COUNTS: {k: v for k, v in counts.items() if not per_pair(k)},
         RunKey.SEGMENTS_BY_ROUTE: segments_by_route(counts),
         RunKey.REUSED_TARGET_TOKENS: reused_target_tokens(counts),
-        RunKey.ACCOUNTING: accounting(counts, FileSystems.join(directory, Table.ERRORS)),
+        RunKey.ACCOUNTING: accounting(totals, FileSystems.join(directory, Table.ERRORS)),
     }
+    extra = dict(extra or {})
+    extra_summary = extra.pop(RunKey.SUMMARY, {})
+    info.update(extra)
     summary = run_summary(directory, info[RunKey.WALL_SECONDS])
     if SummaryKey.ERROR not in summary:
         summary = with_reused_tokens(summary, reused_tokens_of(info))
     # The summary is computed on the staged run; it describes the final location.
     if SummaryKey.ERROR not in summary:
-        summary = {**summary, SummaryKey.OUTPUT: config.output}
+        summary = {**summary, **extra_summary, SummaryKey.OUTPUT: config.output}
     info[RunKey.SUMMARY] = summary
     with FileSystems.create(FileSystems.join(directory, File.RUN_INFO)) as handle:
         handle.write(json.dumps(info, indent=2, sort_keys=True, default=str).encode())

@@ -45,6 +45,7 @@ MINIMUMS = {
     "min_letters": 0,
     "min_confidence": 0,
     "max_failed_fraction": 0,
+    "unit_documents": 1,
 }
 TYPE_NAMES = {int: "integer", float: "number", str: "string", bool: "boolean"}
 

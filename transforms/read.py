@@ -56,36 +56,38 @@ class ReadFile(beam.DoFn):
         self.read_errors = counter(Metric.READ_ERRORS)
 
     def process(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+        for result in self.results(matched):
+            if isinstance(result, SourceDocument):
+                self.documents_read.inc()
+                yield result
+            else:
+                self.read_errors.inc()
+                yield _tagged(result)
+
+    def results(self, matched: MatchedFile) -> Iterator[SourceDocument | ErrorRecord]:
+        """The file's documents and read errors, in file order."""
         reader = reader_class(matched.path)
         if reader is None:
             *others, last = supported_suffixes()
             message = f"extension is not {', '.join(others)} or {last}"
-            results = iter(
-                [read_error(matched.path, matched.relative_path, "UnsupportedFormat", message)]
-            )
-        else:
-            results = reader(self.settings).read_file(matched)
+            yield read_error(matched.path, matched.relative_path, "UnsupportedFormat", message)
+            return
         try:
-            for result in results:
-                if isinstance(result, SourceDocument):
-                    self.documents_read.inc()
-                    yield result
-                else:
-                    self.read_errors.inc()
-                    yield _tagged(result)
+            yield from reader(self.settings).read_file(matched)
         except Exception as exc:  # noqa: BLE001 - corrupt archives, I/O errors mid-file
-            self.read_errors.inc()
-            error = read_error(matched.path, matched.relative_path, exception_name(exc), str(exc))
-            yield _tagged(error)
+            yield read_error(matched.path, matched.relative_path, exception_name(exc), str(exc))
 
 
 class ReadDocuments(beam.PTransform):
     """Patterns → documents (main output) and error records (`errors` output)."""
 
-    def __init__(self, patterns: list[str], settings: ReadSettings) -> None:
+    def __init__(
+        self, patterns: list[str], settings: ReadSettings, read_file: ReadFile | None = None
+    ) -> None:
         super().__init__()
         self.patterns = list(patterns)
         self.settings = settings
+        self.read_file = read_file or ReadFile(settings)  # ReadUnits commits as it reads
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> tuple[beam.PCollection, beam.PCollection]:
         matched = (
@@ -96,8 +98,7 @@ class ReadDocuments(beam.PTransform):
         read = (
             matched[Tag.FILES]
             | "Spread" >> beam.Reshuffle()
-            | "Read"
-            >> beam.ParDo(ReadFile(self.settings)).with_outputs(Tag.ERRORS, main=Tag.DOCUMENTS)
+            | "Read" >> beam.ParDo(self.read_file).with_outputs(Tag.ERRORS, main=Tag.DOCUMENTS)
         )
         errors = (matched[Tag.ERRORS], read[Tag.ERRORS]) | "MergeErrors" >> beam.Flatten()
         return read[Tag.DOCUMENTS], errors
