@@ -21,6 +21,7 @@ from reports.summary import (
     summarize,
     wall_seconds,
     with_reused_tokens,
+    with_units,
 )
 
 
@@ -32,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     info = read_run_info(args.output)
     try:
-        summary = with_reused_tokens(
-            summarize(args.output, wall_seconds(info)), reused_tokens_of(info)
+        summary = with_units(
+            with_reused_tokens(summarize(args.output, wall_seconds(info)), reused_tokens_of(info)),
+            info,
         )
         if args.html:
             print(f"wrote {write_html_report(args.output, summary, info)}")

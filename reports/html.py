@@ -16,7 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from core.names import Column, File, RunKey, SummaryKey, Table
 from core.records import SegmentStatus
-from reports.summary import COUNT_COLUMNS, STATUSES, connect, rows
+from reports.summary import COUNT_COLUMNS, STATUSES, connect, rows, units_line
 
 C, S = Column, SummaryKey
 
@@ -214,6 +214,8 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         ),
         ("documents not read", summary[S.TOTAL][S.DOCUMENTS_UNREAD]),
     ]
+    if S.UNITS_DONE in summary:
+        facts.append(("units", units_line(summary).removeprefix("units: ")))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

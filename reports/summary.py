@@ -172,6 +172,8 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"{r[S.DOCUMENTS]} {r[C.STATUS]}" for r in summary[S.DOCUMENTS_BY_STATUS]
         )
         lines.append(f"documents by status: {by_status}")
+    if S.UNITS_DONE in summary:
+        lines.append(units_line(summary))
     for reason in summary[S.UNTRANSLATED_REASONS]:
         lines.append(f"untranslated: {reason[S.SEGMENTS]} × {reason[S.REASON]}")
     for error in summary[S.ERRORS]:
@@ -183,6 +185,18 @@ def format_summary(summary: dict[str, Any]) -> str:
     run_info = FileSystems.join(output, File.RUN_INFO)
     lines.append(f"         {run_info}, {FileSystems.join(output, File.REPORT_HTML)}")
     return "\n".join(lines)
+
+
+def units_line(summary: dict[str, Any]) -> str:
+    """How much of the run this attempt did (`pipeline.resume`)."""
+    done, reused = summary[S.UNITS_DONE], summary[S.UNITS_REUSED]
+    return f"units: {done} done in this attempt, {reused} reused from a killed attempt"
+
+
+def with_units(summary: dict[str, Any], info: dict[str, Any] | None) -> dict[str, Any]:
+    """The summary with the units of the run.json summary, when it has them."""
+    recorded = (info or {}).get(RunKey.SUMMARY, {})
+    return summary | {k: recorded[k] for k in (S.UNITS_DONE, S.UNITS_REUSED) if k in recorded}
 
 
 def read_run_info(output: str) -> dict[str, Any] | None:

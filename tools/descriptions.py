@@ -88,6 +88,11 @@ KEYS = {
     "routes[].target": "target language; must be in `target_lang`",
     "routes[].model": "`default` (the `model` section) or a name under `models`",
     "translate.batch_token_budget": "source tokens per translation batch (equal-length batches)",
+    "resume": "continue the killed run of `output` (a run with the same settings and input "
+    "does so anyway); refused, with the reason, when its settings or input differ",
+    "commit": "committed units, the granularity of resume (section below)",
+    "commit.unit_documents": "documents of one input file per committed unit (a text file is "
+    "one unit): the most work a killed run loses per worker",
 }
 METRICS = {
     Metric.DOCUMENTS_READ: "documents read (one per text file, JSONL line or Parquet row)",
@@ -123,6 +128,9 @@ METRICS = {
     Metric.TARGET_TOKENS: "target tokens of the model's first decodings in this run",
     Metric.BATCHES: "batches the model translated",
     Metric.BATCH_SIZE: "(distribution) segments per batch",
+    Metric.UNITS_READ: "units of work read in this attempt (a block of commit.unit_documents "
+    "documents of one file)",
+    Metric.UNITS_COMMITTED: "units whose rows were written and marked done in this attempt",
     Metric.DOCUMENTS_WRITTEN: "rows written to documents/ (one per document and target)",
     Metric.SEGMENTS_BY_ROUTE: "`segments_by_route:SOURCE:TARGET:STATUS`: final segments by "
     "language pair and status",
