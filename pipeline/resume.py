@@ -186,11 +186,18 @@ def attempts_report(attempt: Attempt) -> dict[str, Any]:
     """run.json's `units` and `attempts`: what was reused, what each attempt committed."""
     markers = committed_markers(attempt.staging)
     by_run = Counter(m[UnitKey.RUN_ID] for m in markers)
+    translated = Counter()
+    for m in markers:
+        translated[m[UnitKey.RUN_ID]] += m[UnitKey.COUNTS].get(Metric.SEGMENTS_TRANSLATED, 0)
     pattern = _resume_path(attempt.staging, File.ATTEMPT_RECORDS, "*")
     records = [_read_json(m.path) for m in FileSystems.match([pattern])[0].metadata_list]
     attempts = sorted(
         (
-            {**record, RunKey.UNITS_COMMITTED: by_run[record[UnitKey.RUN_ID]]}
+            {
+                **record,
+                RunKey.UNITS_COMMITTED: by_run[record[UnitKey.RUN_ID]],
+                Metric.SEGMENTS_TRANSLATED: translated[record[UnitKey.RUN_ID]],
+            }
             for record in records
             if record
         ),
