@@ -215,7 +215,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         ("documents not read", summary[S.TOTAL][S.DOCUMENTS_UNREAD]),
     ]
     if S.UNITS_DONE in summary:
-        facts.append(("units", units_line(summary).removeprefix("units: ")))
+        facts.append(("units of work", units_line(summary).removeprefix("units: ")))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

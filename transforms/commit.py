@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from core.metrics import counter
-from core.names import File, Metric, RunKey, Table, UnitKey
+from core.names import Column, File, Metric, RunKey, Table, UnitKey
 from core.records import ErrorRecord, Segment, SegmentStatus, TranslatedDocument
 from core.schemas import TABLE_SCHEMAS, to_row
 
@@ -78,9 +78,20 @@ def write_whole(path: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def parquet_bytes(rows: list[dict[str, Any]], schema: pa.Schema) -> bytes:
-    # Sorted, so that a unit written again is the same file byte for byte.
-    ordered = sorted(rows, key=lambda row: json.dumps(row, sort_keys=True, default=str))
+def parquet_bytes(rows: list[dict[str, Any]], schema: pa.Schema, order: dict[str, int]) -> bytes:
+    """The rows in input order (`order`: position of each document in the unit), targets
+    and segments in order: a unit written again is the same file byte for byte."""
+
+    def position(row: dict[str, Any]) -> tuple:
+        index = row.get(Column.SEGMENT_INDEX, row.get(Column.PARAGRAPH_INDEX))
+        return (
+            order.get(row[Column.DOC_ID], -1),
+            row[Column.TARGET_LANG] or "",
+            -1 if index is None else index,
+            json.dumps(row, sort_keys=True, default=str),
+        )
+
+    ordered = sorted(rows, key=position)
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pylist(ordered, schema=schema), sink, compression="zstd")
     return sink.getvalue().to_pybytes()
@@ -217,11 +228,12 @@ class UnitLedger:
 def commit_unit(staging: str, state: OpenUnit, run_id: str) -> None:
     """The unit's table files, then its marker (listing them): the marker is the commit."""
     files = []
+    order = {doc_id: i for i, (_, doc_id) in enumerate(state.documents)}
     for table, schema in TABLE_SCHEMAS.items():
         rows = state.rows.get(table)
         if rows:
             name = f"{table}/{File.UNIT_PREFIX}{state.unit.id}{File.PARQUET_SUFFIX}"
-            write_whole(FileSystems.join(staging, name), parquet_bytes(rows, schema))
+            write_whole(FileSystems.join(staging, name), parquet_bytes(rows, schema, order))
             files.append(name)
     marker = {
         UnitKey.UNIT: state.unit.id,
