@@ -118,6 +118,9 @@ def prune(staging: str, markers: list[dict[str, Any]]) -> None:
     ]
     if stale:
         FileSystems.delete(stale)
+    for directory, _, _ in sorted(os.walk(staging), reverse=True):  # local: emptied directories
+        if directory != staging and not os.listdir(directory):
+            os.rmdir(directory)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from core.names import Metric, RunKey, Table, UnitKey
 from core.records import ErrorRecord
 from tests.conftest import ROOT, run_pipeline
@@ -126,6 +127,8 @@ def test_killed_runs_resume_to_the_rows_of_an_uninterrupted_run(
     finish(start(model, corpus, out))
 
     assert rows(out) == rows(uninterrupted)
+    left = {str(p.relative_to(out)) for p in out.rglob("*") if not p.match("*/*.parquet")}
+    assert left == {"segments", "documents", "errors", "run.json", "report.html"}
     info = json.loads((out / "run.json").read_text())
     units = info[RunKey.UNITS]
     assert units[RunKey.UNITS_REUSED] == second
@@ -183,3 +186,10 @@ def test_a_unit_committed_twice_writes_its_rows_once(tmp_path):
     second = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert first == second
     assert len(table(tmp_path, Table.ERRORS)) == 1
+
+
+def test_resume_does_not_combine_with_incremental(test_models, corpus, tmp_path):
+    with pytest.raises(ConfigError, match="does not combine with --incremental"):
+        run_pipeline(
+            [f"{corpus}/*"], tmp_path / "out", test_models["copy"], "--incremental", "--resume"
+        )
