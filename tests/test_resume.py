@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.names import Metric, RunKey, Table, UnitKey
+from core.names import Metric, RunKey, SummaryKey, Table, UnitKey
 from core.records import ErrorRecord
 from tests.conftest import ROOT, run_pipeline
 from tests.test_pipeline_end_to_end import segment_rows, table
@@ -134,6 +134,11 @@ def test_killed_runs_resume_to_the_rows_of_an_uninterrupted_run(
     assert units[RunKey.UNITS_REUSED] == second
     assert units[RunKey.UNITS_REUSED] + units[RunKey.UNITS_DONE] == UNITS
     assert len(info[RunKey.ATTEMPTS]) == 3
+    summary = info[RunKey.SUMMARY]
+    assert (summary[SummaryKey.UNITS_REUSED], summary[SummaryKey.UNITS_DONE]) == (
+        units[RunKey.UNITS_REUSED],
+        units[RunKey.UNITS_DONE],
+    )
     assert sum(a[RunKey.UNITS_COMMITTED] for a in info[RunKey.ATTEMPTS]) >= UNITS
     accounting = info[RunKey.ACCOUNTING]
     assert accounting[RunKey.OK]
