@@ -97,8 +97,11 @@ def format_progress(counts: Counter[str], total: int | None, tokens_per_second: 
 class ProgressMonitor(threading.Thread):
     """Reads the workers' tallies and shows them, on a tqdm bar or as log lines."""
 
-    def __init__(self, directory: str, patterns: list[str], mode: str, interval: float) -> None:
+    def __init__(
+        self, directory: str, patterns: list[str], mode: str, interval: float, committed: int = 0
+    ) -> None:
         super().__init__(name="progress-monitor", daemon=True)
+        self.committed = committed  # documents and read errors an earlier attempt committed
         self.directory = directory
         self.interval = interval
         self.total: int | None = None
@@ -113,7 +116,7 @@ class ProgressMonitor(threading.Thread):
 
     def _size_corpus(self, patterns: list[str]) -> None:
         try:
-            self.total = count_corpus_documents(patterns)
+            self.total = count_corpus_documents(patterns) - self.committed
         except Exception as exc:  # noqa: BLE001 - no total only means no time-left estimate
             LOG.warning("progress: cannot size the corpus (%s); no time-left estimate", exc)
 
@@ -191,17 +194,17 @@ def progress_mode(options: PipelineOptions, local: bool) -> str | None:
 
 @contextmanager
 def track_progress(
-    options: PipelineOptions, patterns: list[str], local: bool
+    options: PipelineOptions, patterns: list[str], local: bool, committed: int = 0
 ) -> Iterator[str | None]:
     """Shows progress while the body runs; yields the directory the workers report to
-    (None when progress is off)."""
+    (None when progress is off). `committed`: inputs a resumed run will not read again."""
     mode = progress_mode(options, local)
     if mode is None:
         yield None
         return
     directory = tempfile.mkdtemp(prefix="corpus-progress-")
     interval = options.view_as(ProgressOptions).progress_interval
-    monitor = ProgressMonitor(directory, patterns, mode, interval)
+    monitor = ProgressMonitor(directory, patterns, mode, interval, committed)
     # Log records are written above the bar instead of through it.
     with logging_redirect_tqdm() if mode == "bar" else nullcontext():
         monitor.start()

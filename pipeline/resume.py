@@ -135,6 +135,10 @@ class Attempt:
     reused: Counter = field(default_factory=Counter)
     units_reused: int = 0
 
+    def inputs_committed(self) -> int:
+        """Documents and read errors of the reused units: progress does not expect them."""
+        return self.reused[RunKey.DOCUMENTS_READ] + self.reused[RunKey.READ_ERRORS]
+
 
 def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) -> Attempt:
     """Picks the killed run to continue (or none), prepares its staging area and records

@@ -125,7 +125,8 @@ def run(argv: list[str]) -> dict:
     attempt = None if config.incremental else start_attempt(output, config, started)
     pipeline = beam.Pipeline(runner=runner, options=options)
     staged = dataclasses.replace(config, output=output.staging)
-    with track_progress(options, config.input, local) as progress_dir:
+    committed = attempt.inputs_committed() if attempt else 0
+    with track_progress(options, config.input, local, committed) as progress_dir:
         plan = attempt.plan if attempt else None
         build_pipeline(pipeline, staged, previous_run, progress_dir, plan)
         result = pipeline.run()
