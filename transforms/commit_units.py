@@ -70,12 +70,9 @@ class ReadUnits(ReadFile):
                 continue
             if isinstance(result, SourceDocument):
                 ledger.read_document(unit, result.doc_id)
-                self.documents_read.inc()
-                yield result
             else:
                 ledger.read_error(unit, result)
-                self.read_errors.inc()
-                yield beam.pvalue.TaggedOutput(Tag.ERRORS, result)
+            yield self.output(result)
         self._close(ledger, unit, last=True)
 
     def _open(self, ledger: UnitLedger, unit: Unit) -> Unit | None:

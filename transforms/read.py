@@ -57,12 +57,17 @@ class ReadFile(beam.DoFn):
 
     def process(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         for result in self.results(matched):
-            if isinstance(result, SourceDocument):
-                self.documents_read.inc()
-                yield result
-            else:
-                self.read_errors.inc()
-                yield _tagged(result)
+            yield self.output(result)
+
+    def output(
+        self, result: SourceDocument | ErrorRecord
+    ) -> SourceDocument | beam.pvalue.TaggedOutput:
+        """A document (main output) or a read error (`errors`), counted."""
+        if isinstance(result, SourceDocument):
+            self.documents_read.inc()
+            return result
+        self.read_errors.inc()
+        return _tagged(result)
 
     def results(self, matched: MatchedFile) -> Iterator[SourceDocument | ErrorRecord]:
         """The file's documents and read errors, in file order."""
