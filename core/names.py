@@ -265,6 +265,7 @@ class UnitKey(StrEnum):
     UNIT = "unit"
     SOURCE_PATH = "source_path"
     BLOCK = "block"
+    SIZE = "size"  # bytes of the input file when its unit was read
     LAST = "last"
     FILES = "files"
     COUNTS = "counts"

@@ -96,6 +96,30 @@ def committed_markers(staging: str) -> list[dict[str, Any]]:
     return [marker for path in sorted(paths) if (marker := _read_json(path)) is not None]
 
 
+def changed_inputs(patterns: list[str], markers: list[dict[str, Any]]) -> str | None:
+    """Why the committed units no longer describe the input (a file gone or of another
+    size), or None. Files added since are fine: they are units not yet committed."""
+    sizes = {}
+    for pattern in patterns:
+        try:
+            sizes |= {
+                m.path: m.size_in_bytes for m in FileSystems.match([pattern])[0].metadata_list
+            }
+        except Exception:  # noqa: BLE001 - a pattern that matches nothing now
+            continue
+    changed = sorted(
+        {
+            m[UnitKey.SOURCE_PATH]
+            for m in markers
+            if sizes.get(m[UnitKey.SOURCE_PATH]) != m.get(UnitKey.SIZE)
+        }
+    )
+    if not changed:
+        return None
+    named = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+    return f"input files changed or removed since their units were committed: {named}"
+
+
 def committed_units(markers: list[dict[str, Any]]) -> CommittedUnits:
     blocks = {(m[UnitKey.SOURCE_PATH], m[UnitKey.BLOCK]) for m in markers}
     ends = {m[UnitKey.SOURCE_PATH]: m[UnitKey.BLOCK] for m in markers if m[UnitKey.LAST]}
@@ -146,30 +170,34 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
     state = run_state(config)
     killed = killed_runs(output)
     resumed, reasons = None, []
+    markers: list[dict[str, Any]] = []
     for staging in reversed(killed):
         previous = _read_json(_resume_path(staging, File.RESUME_STATE))
         reason = "it recorded no settings" if previous is None else mismatch(previous, state)
+        if reason is None:
+            markers = committed_markers(staging)
+            reason = changed_inputs(config.input, markers)
         if reason is None:
             resumed = staging
             break
         reasons.append(f"{staging}: {reason}")
     if config.resume and resumed is None and reasons:
         raise ConfigError(
-            f"cannot resume: {reasons[0]}; run without --resume to start over "
-            f"(or with the settings of the killed run)"
+            f"cannot resume: {reasons[0]}; run without --resume to start over (the killed "
+            "run is kept), or with the settings and input of the killed run"
         )
     others = [staging for staging in killed if staging != resumed]
     if others:
         LOG.warning(
             "killed runs of %s are left beside it (not resumed: other settings or input): %s; "
-            "remove them with: rm -r %s",
-            output.final, ", ".join(others), " ".join(others),
+            "remove them with: %s %s",
+            output.final, ", ".join(others), "rm -r" if output.local else "gcloud storage rm -r",
+            " ".join(others),
         )  # fmt: skip
     attempt = Attempt(
         output.run_id, output.staging, UnitPlan(output.run_id, config.commit), started
     )
     if resumed:
-        markers = committed_markers(resumed)
         prune(resumed, markers)
         output.staging = attempt.staging = resumed
         attempt.plan = UnitPlan(output.run_id, config.commit, committed_units(markers))

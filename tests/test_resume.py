@@ -155,7 +155,9 @@ def test_killed_runs_resume_to_the_rows_of_an_uninterrupted_run(
     assert not list(tmp_path.glob("out.partial-*")), "the resumed run was moved into place"
 
 
-def test_a_resume_with_other_settings_or_input_is_refused(test_models, corpus, tmp_path):
+def test_a_resume_with_other_settings_or_input_is_refused(test_models, tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus)
     out = tmp_path / "out"
     kill_after(start(test_models["swapcase"], corpus, out), out, 1)
 
@@ -169,6 +171,15 @@ def test_a_resume_with_other_settings_or_input_is_refused(test_models, corpus, t
     fewer = start(test_models["swapcase"], corpus, out, "--resume", "--unit_documents", "5")
     _, stderr = fewer.communicate(timeout=120)
     assert fewer.returncode == 2 and "unit_documents was 10, now 5" in stderr.decode()
+
+    edited = Path(json.loads(markers(out)[0].read_text())[UnitKey.SOURCE_PATH])
+    edited.write_text(edited.read_text() + json.dumps({"text": "Ein neues Dokument."}) + "\n")
+    appended = start(test_models["swapcase"], corpus, out, "--resume")
+    _, stderr = appended.communicate(timeout=120)
+    assert appended.returncode == 2
+    assert f"input files changed or removed since their units were committed: {edited}" in (
+        stderr.decode()
+    )
 
     # Without --resume, a run with other settings starts over and lists the killed run.
     (killed,) = tmp_path.glob("out.partial-*")

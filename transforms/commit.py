@@ -113,6 +113,7 @@ class PendingDocument:
 @dataclass
 class OpenUnit:
     unit: Unit
+    size: int = 0  # bytes of the input file
     expected: int | None = None  # outcomes: documents × targets; known once the unit is read
     last: bool = False
     outcomes: int = 0
@@ -141,8 +142,8 @@ class UnitLedger:
         self.units, self.documents = {}, {}
         self.staging, self.run_id, self.targets = staging, run_id, targets
 
-    def open(self, unit: Unit) -> None:
-        self.units[unit.id] = OpenUnit(unit)
+    def open(self, unit: Unit, size: int) -> None:
+        self.units[unit.id] = OpenUnit(unit, size)
 
     def read_document(self, unit: Unit, doc_id: str) -> None:
         self.documents[unit.source_path, doc_id] = unit.id
@@ -239,6 +240,7 @@ def commit_unit(staging: str, state: OpenUnit, run_id: str) -> None:
         UnitKey.UNIT: state.unit.id,
         UnitKey.SOURCE_PATH: state.unit.source_path,
         UnitKey.BLOCK: state.unit.block,
+        UnitKey.SIZE: state.size,
         UnitKey.LAST: state.last,
         UnitKey.FILES: files,
         UnitKey.COUNTS: dict(sorted(state.counts.items())),

@@ -58,13 +58,13 @@ class ReadUnits(ReadFile):
         ledger = bundle_ledger()
         size = self.plan.settings.unit_documents
         block, in_block = 0, 0
-        unit = self._open(ledger, Unit(matched.path, 0))
+        unit = self._open(ledger, Unit(matched.path, 0), matched.size_in_bytes)
         for result in self.results(matched):
             if isinstance(result, SourceDocument):
                 if in_block == size:
                     self._close(ledger, unit, last=False)
                     block, in_block = block + 1, 0
-                    unit = self._open(ledger, Unit(matched.path, block))
+                    unit = self._open(ledger, Unit(matched.path, block), matched.size_in_bytes)
                 in_block += 1
             if unit is None:  # committed by an earlier attempt
                 continue
@@ -75,10 +75,10 @@ class ReadUnits(ReadFile):
             yield self.output(result)
         self._close(ledger, unit, last=True)
 
-    def _open(self, ledger: UnitLedger, unit: Unit) -> Unit | None:
+    def _open(self, ledger: UnitLedger, unit: Unit, size: int) -> Unit | None:
         if (unit.source_path, unit.block) in self.plan.committed.blocks:
             return None
-        ledger.open(unit)
+        ledger.open(unit, size)
         self.units_read.inc()
         return unit
 
