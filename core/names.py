@@ -263,9 +263,9 @@ class UnitKey(StrEnum):
     """Keys of a committed unit's marker and of a staged run's resume state (`_resume/`)."""
 
     UNIT = "unit"
-    SOURCE_PATH = "source_path"
     BLOCK = "block"
-    SIZE = "size"  # bytes of the input file when its unit was read
+    INPUTS = "inputs"  # the input files of a unit
+    INPUT_LISTING = "input_listing"  # sha256 of the matched files and their sizes
     LAST = "last"
     FILES = "files"
     COUNTS = "counts"

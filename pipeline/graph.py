@@ -9,7 +9,13 @@ from core.names import Table, Tag
 from pipeline.config import PipelineConfig, settings_fingerprint
 from text.glossary import load_glossary
 from transforms.accounting import CheckAccounting
-from transforms.commit_units import CommitUnits, ReadUnits, UnitPlan, owned_by_a_unit
+from transforms.commit_units import (
+    CommitUnits,
+    MatchUnits,
+    ReadUnits,
+    UnitPlan,
+    owned_by_a_unit,
+)
 from transforms.detect_language import DetectLanguage
 from transforms.guard import GuardTranslations
 from transforms.protect import ApplyGlossary, ProtectSpans, RestoreSpans
@@ -45,11 +51,12 @@ def build_pipeline(
     routes = RouteTable(config.route_table(), models)
     backends = {name: backend_for(model) for name, model in models.items()}
     smallest_input = min(model.max_input_tokens for model in models.values())
-    read_units = (
-        ReadUnits(config.read, config.output, len(config.target_lang), units) if units else None
-    )
+    by_unit = None
+    if units:
+        reader = ReadUnits(config.read, config.output, len(config.target_lang), units)
+        by_unit = MatchUnits(units.settings.unit_documents), reader
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(
-        config.input, config.read, read_units
+        config.input, config.read, by_unit
     )
     to_translate, reused = documents, None
     if previous_run:

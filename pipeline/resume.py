@@ -12,6 +12,7 @@ removes them: they hold work that a run with their settings could still resume.
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import logging
 import os
@@ -73,6 +74,7 @@ def run_state(config: PipelineConfig) -> dict[str, Any]:
         UnitKey.SETTINGS: json.loads(json.dumps(decisive_settings(config), default=str)),
         UnitKey.INPUT: list(config.input),
         UnitKey.UNIT_DOCUMENTS: config.commit.unit_documents,
+        UnitKey.INPUT_LISTING: input_listing(config.input),
     }
 
 
@@ -87,6 +89,8 @@ def mismatch(previous: dict[str, Any], current: dict[str, Any]) -> str | None:
     for key in (UnitKey.INPUT, UnitKey.UNIT_DOCUMENTS):
         if previous.get(key) != current[key]:
             differ.append(f"{key} was {previous.get(key)!r}, now {current[key]!r}")
+    if not differ and previous.get(UnitKey.INPUT_LISTING) != current[UnitKey.INPUT_LISTING]:
+        differ.append("input files were added, removed or changed size since")
     return "; ".join(differ) or None
 
 
@@ -96,37 +100,29 @@ def committed_markers(staging: str) -> list[dict[str, Any]]:
     return [marker for path in sorted(paths) if (marker := _read_json(path)) is not None]
 
 
-def changed_inputs(patterns: list[str], markers: list[dict[str, Any]]) -> str | None:
-    """Why the committed units no longer describe the input (a file gone or of another
-    size), or None. Files added since are fine: they are units not yet committed."""
-    sizes = {}
-    for pattern in patterns:
-        try:
-            sizes |= {
-                m.path: m.size_in_bytes for m in FileSystems.match([pattern])[0].metadata_list
-            }
-        except Exception:  # noqa: BLE001 - a pattern that matches nothing now
-            continue
-    changed = sorted(
-        {
-            m[UnitKey.SOURCE_PATH]
-            for m in markers
-            if sizes.get(m[UnitKey.SOURCE_PATH]) != m.get(UnitKey.SIZE)
-        }
-    )
-    if not changed:
-        return None
-    named = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-    return f"input files changed or removed since their units were committed: {named}"
-
-
 def committed_units(markers: list[dict[str, Any]]) -> CommittedUnits:
-    blocks = {(m[UnitKey.SOURCE_PATH], m[UnitKey.BLOCK]) for m in markers}
-    ends = {m[UnitKey.SOURCE_PATH]: m[UnitKey.BLOCK] for m in markers if m[UnitKey.LAST]}
+    ids = {m[UnitKey.UNIT] for m in markers}
+    blocks = {
+        (m[UnitKey.INPUTS][0], m[UnitKey.BLOCK]) for m in markers if len(m[UnitKey.INPUTS]) == 1
+    }
+    ends = {m[UnitKey.INPUTS][0]: m[UnitKey.BLOCK] for m in markers if m[UnitKey.LAST]}
     files = {
         path for path, last in ends.items() if all((path, b) in blocks for b in range(last + 1))
     }
-    return CommittedUnits(frozenset(blocks), frozenset(files))
+    return CommittedUnits(frozenset(ids), frozenset(files))
+
+
+def input_listing(patterns: list[str]) -> str:
+    """sha256 of the files the patterns match and their sizes: units are cut from them."""
+    listing = set()
+    for pattern in patterns:
+        try:
+            listing |= {
+                (m.path, m.size_in_bytes) for m in FileSystems.match([pattern])[0].metadata_list
+            }
+        except Exception:  # noqa: BLE001 - no match: the run reports it as an error row
+            continue
+    return hashlib.sha256(json.dumps(sorted(listing)).encode()).hexdigest()
 
 
 def prune(staging: str, markers: list[dict[str, Any]]) -> None:
@@ -170,13 +166,9 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
     state = run_state(config)
     killed = killed_runs(output)
     resumed, reasons = None, []
-    markers: list[dict[str, Any]] = []
     for staging in reversed(killed):
         previous = _read_json(_resume_path(staging, File.RESUME_STATE))
         reason = "it recorded no settings" if previous is None else mismatch(previous, state)
-        if reason is None:
-            markers = committed_markers(staging)
-            reason = changed_inputs(config.input, markers)
         if reason is None:
             resumed = staging
             break
@@ -198,6 +190,7 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
         output.run_id, output.staging, UnitPlan(output.run_id, config.commit), started
     )
     if resumed:
+        markers = committed_markers(resumed)
         prune(resumed, markers)
         output.staging = attempt.staging = resumed
         attempt.plan = UnitPlan(output.run_id, config.commit, committed_units(markers))

@@ -64,7 +64,7 @@ def markers(out: Path) -> list[Path]:
     return sorted(out.parent.glob(f"{out.name}.partial-*/_resume/units/*.json"))
 
 
-def kill_after(process: subprocess.Popen, out: Path, units: int) -> int:
+def kill_after(process: subprocess.Popen, out: Path, units: int, total: int = UNITS) -> int:
     """SIGKILLs the run once `units` units are committed; returns how many were."""
     deadline = time.time() + 180
     while time.time() < deadline and process.poll() is None and len(markers(out)) < units:
@@ -73,7 +73,7 @@ def kill_after(process: subprocess.Popen, out: Path, units: int) -> int:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     committed = len(markers(out))
-    assert committed < UNITS, "the run committed every unit before it could be killed"
+    assert committed < total, "the run committed every unit before it could be killed"
     return committed
 
 
@@ -172,14 +172,12 @@ def test_a_resume_with_other_settings_or_input_is_refused(test_models, tmp_path)
     _, stderr = fewer.communicate(timeout=120)
     assert fewer.returncode == 2 and "unit_documents was 10, now 5" in stderr.decode()
 
-    edited = Path(json.loads(markers(out)[0].read_text())[UnitKey.SOURCE_PATH])
+    edited = Path(json.loads(markers(out)[0].read_text())[UnitKey.INPUTS][0])
     edited.write_text(edited.read_text() + json.dumps({"text": "Ein neues Dokument."}) + "\n")
     appended = start(test_models["swapcase"], corpus, out, "--resume")
     _, stderr = appended.communicate(timeout=120)
     assert appended.returncode == 2
-    assert f"input files changed or removed since their units were committed: {edited}" in (
-        stderr.decode()
-    )
+    assert "input files were added, removed or changed size since" in stderr.decode()
 
     # Without --resume, a run with other settings starts over and lists the killed run.
     (killed,) = tmp_path.glob("out.partial-*")
@@ -209,3 +207,28 @@ def test_resume_does_not_combine_with_incremental(test_models, corpus, tmp_path)
         run_pipeline(
             [f"{corpus}/*"], tmp_path / "out", test_models["copy"], "--incremental", "--resume"
         )
+
+
+def test_one_document_files_are_committed_in_groups_and_resume(test_models, tmp_path):
+    """Text files (one document each) are grouped by `unit_documents` in path order."""
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    for i in range(120):
+        (corpus / f"doc{i:03}.txt").write_text(f"Text {i}: ein kurzer Absatz.\n\nZweiter {i}.")
+    (corpus / "doc050.txt").write_text("")  # refused
+    (corpus / "doc051.txt").write_bytes(b"\x00\x01binary")  # a read error
+    total = 12
+    full = tmp_path / "full"
+    info = run_pipeline([f"{corpus}/*"], full, test_models["swapcase"], *FLAGS)
+    assert info[RunKey.UNITS][RunKey.UNITS_DONE] == total
+    assert len(list((full / "segments").glob("unit-*.parquet"))) == total
+
+    out = tmp_path / "out"
+    kill_after(start(test_models["swapcase"], corpus, out), out, 2, total)
+    finish(start(test_models["swapcase"], corpus, out))
+    assert rows(out) == rows(full)
+    resumed = json.loads((out / "run.json").read_text())
+    units = resumed[RunKey.UNITS]
+    assert units[RunKey.UNITS_REUSED] >= 2
+    assert units[RunKey.UNITS_REUSED] + units[RunKey.UNITS_DONE] == total
+    assert resumed[RunKey.ACCOUNTING][RunKey.DOCUMENTS_READ] == 119

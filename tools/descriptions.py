@@ -91,8 +91,8 @@ KEYS = {
     "resume": "continue the killed run of `output` (a run with the same settings and input "
     "does so anyway); refused, with the reason, when its settings or input differ",
     "commit": "committed units, the granularity of resume (section below)",
-    "commit.unit_documents": "documents of one input file per committed unit (a text file is "
-    "one unit): the most work a killed run loses per worker",
+    "commit.unit_documents": "documents per committed unit (a block of one JSONL/Parquet file, "
+    "or that many text files): the most work a killed run loses per worker",
 }
 METRICS = {
     Metric.DOCUMENTS_READ: "documents read (one per text file, JSONL line or Parquet row)",

@@ -1,7 +1,8 @@
 """Committed units: a run's output is written as it goes, one unit of work at a time.
 
 A unit is a block of up to `commit.unit_documents` consecutive documents of one input
-file (a text file is one unit). When every document of a unit has its outcome (a
+file holding several (JSONL, Parquet), or up to that many consecutive one-document files
+(text) of one pattern. When every document of a unit has its outcome (a
 document row per target with all its segments, an incomplete-document error, or a
 refusal), the unit's rows are written to `<table>/unit-<id>.parquet` and then its
 marker `_resume/units/<id>.done.json`: a unit is committed when its marker exists,
@@ -43,19 +44,19 @@ from core.schemas import TABLE_SCHEMAS, to_row
 @dataclass(frozen=True)
 class CommitSettings:
     # documents of one input file per committed unit: the most work a killed run loses
-    # per worker (a text file is one unit)
+    # per worker (a block of a JSONL/Parquet file, or that many text files)
     unit_documents: int = 1000
 
 
 @dataclass(frozen=True)
 class Unit:
-    source_path: str
-    block: int
+    paths: tuple[str, ...]  # its input files
+    block: int  # of a file's documents; 0 for a group of one-document files
 
     @property
     def id(self) -> str:
-        digest = hashlib.sha256(f"{self.source_path}\0{self.block}".encode()).hexdigest()
-        return digest[:32]
+        named = "\0".join((*self.paths, str(self.block)))
+        return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
 def marker_path(staging: str, unit_id: str) -> str:
@@ -78,14 +79,16 @@ def write_whole(path: str, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def parquet_bytes(rows: list[dict[str, Any]], schema: pa.Schema, order: dict[str, int]) -> bytes:
+def parquet_bytes(
+    rows: list[dict[str, Any]], schema: pa.Schema, order: dict[tuple[str, str], int]
+) -> bytes:
     """The rows in input order (`order`: position of each document in the unit), targets
     and segments in order: a unit written again is the same file byte for byte."""
 
     def position(row: dict[str, Any]) -> tuple:
         index = row.get(Column.SEGMENT_INDEX, row.get(Column.PARAGRAPH_INDEX))
         return (
-            order.get(row[Column.DOC_ID], -1),
+            order.get((row[Column.SOURCE_PATH], row[Column.DOC_ID]), -1),
             row[Column.TARGET_LANG] or "",
             -1 if index is None else index,
             json.dumps(row, sort_keys=True, default=str),
@@ -113,7 +116,6 @@ class PendingDocument:
 @dataclass
 class OpenUnit:
     unit: Unit
-    size: int = 0  # bytes of the input file
     expected: int | None = None  # outcomes: documents × targets; known once the unit is read
     last: bool = False
     outcomes: int = 0
@@ -142,13 +144,13 @@ class UnitLedger:
         self.units, self.documents = {}, {}
         self.staging, self.run_id, self.targets = staging, run_id, targets
 
-    def open(self, unit: Unit, size: int) -> None:
-        self.units[unit.id] = OpenUnit(unit, size)
+    def open(self, unit: Unit) -> None:
+        self.units[unit.id] = OpenUnit(unit)
 
-    def read_document(self, unit: Unit, doc_id: str) -> None:
-        self.documents[unit.source_path, doc_id] = unit.id
+    def read_document(self, unit: Unit, source_path: str, doc_id: str) -> None:
+        self.documents[source_path, doc_id] = unit.id
         state = self.units[unit.id]
-        state.documents.append((unit.source_path, doc_id))
+        state.documents.append((source_path, doc_id))
         state.counts[RunKey.DOCUMENTS_READ] += 1
 
     def read_error(self, unit: Unit, error: ErrorRecord) -> None:
@@ -229,7 +231,7 @@ class UnitLedger:
 def commit_unit(staging: str, state: OpenUnit, run_id: str) -> None:
     """The unit's table files, then its marker (listing them): the marker is the commit."""
     files = []
-    order = {doc_id: i for i, (_, doc_id) in enumerate(state.documents)}
+    order = {document: i for i, document in enumerate(state.documents)}
     for table, schema in TABLE_SCHEMAS.items():
         rows = state.rows.get(table)
         if rows:
@@ -238,9 +240,8 @@ def commit_unit(staging: str, state: OpenUnit, run_id: str) -> None:
             files.append(name)
     marker = {
         UnitKey.UNIT: state.unit.id,
-        UnitKey.SOURCE_PATH: state.unit.source_path,
+        UnitKey.INPUTS: list(state.unit.paths),
         UnitKey.BLOCK: state.unit.block,
-        UnitKey.SIZE: state.size,
         UnitKey.LAST: state.last,
         UnitKey.FILES: files,
         UnitKey.COUNTS: dict(sorted(state.counts.items())),

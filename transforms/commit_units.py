@@ -1,15 +1,15 @@
 """ReadUnits and CommitUnits: the stages that commit a run unit by unit (`transforms.commit`).
 
-`ReadUnits` reads a file as `ReadFile` does, cuts its documents into units, opens each
-unit in the bundle's ledger and skips the units an earlier attempt of the run committed
-(a file whose units are all committed is not opened). `CommitUnits` hands the rows of the
-later stages (refusals, documents, segments, errors, incomplete documents) to the ledger,
-which commits a unit as soon as all of its rows are there.
+`MatchUnits` groups the matched files into units; `ReadUnits` reads them as `ReadFile`
+does, cuts files of several documents into blocks, opens each unit in the bundle's ledger
+and skips the units an earlier attempt of the run committed (their files are not opened).
+`CommitUnits` hands the rows of the later stages (refusals, documents, segments, errors,
+incomplete documents) to the ledger, which commits a unit as soon as all its rows are there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +18,17 @@ import apache_beam as beam
 from core.metrics import counter
 from core.names import Metric, Tag
 from core.records import ErrorRecord, SourceDocument
-from readers import MatchedFile, ReadSettings
+from readers import MatchedFile, Reader, ReadSettings, reader_class
 from transforms.commit import CommitSettings, Unit, UnitLedger, bundle_ledger
-from transforms.read import ReadFile
+from transforms.read import MatchPatterns, ReadFile
 
 
 @dataclass(frozen=True)
 class CommittedUnits:
-    """What earlier attempts of a run committed: units by (file, block), and the files
-    all of whose units are committed."""
+    """What earlier attempts of a run committed: unit ids, and the files holding several
+    documents all of whose units are committed (they are not opened again)."""
 
-    blocks: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    ids: frozenset[str] = field(default_factory=frozenset)
     files: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -41,7 +41,41 @@ class UnitPlan:
     committed: CommittedUnits = field(default_factory=CommittedUnits)
 
 
+def holds_several_documents(path: str) -> bool:
+    """A format whose reader counts documents per file (JSONL, Parquet): its files are cut
+    into blocks; one-document files (text) are grouped instead."""
+    reader = reader_class(path)
+    return reader is not None and reader.count_documents is not Reader.count_documents
+
+
+class MatchUnits(MatchPatterns):
+    """Matches a pattern into units of files: each file holding several documents alone,
+    consecutive one-document files (in path order) by `unit_documents`."""
+
+    def __init__(self, unit_documents: int) -> None:
+        super().__init__()
+        self.unit_documents = unit_documents
+
+    def process(self, pattern: str) -> Iterator[tuple[MatchedFile, ...] | beam.pvalue.TaggedOutput]:
+        group: list[MatchedFile] = []
+        for result in super().process(pattern):
+            if not isinstance(result, MatchedFile):
+                yield result
+            elif holds_several_documents(result.path):
+                yield (result,)
+            else:
+                group.append(result)
+                if len(group) == self.unit_documents:
+                    yield tuple(group)
+                    group = []
+        if group:
+            yield tuple(group)
+
+
 class ReadUnits(ReadFile):
+    """Reads a unit of files (`MatchUnits`); a file of several documents is cut into
+    blocks of `unit_documents`."""
+
     def __init__(self, settings: ReadSettings, staging: str, targets: int, plan: UnitPlan) -> None:
         super().__init__(settings)
         self.staging = staging
@@ -52,33 +86,52 @@ class ReadUnits(ReadFile):
     def start_bundle(self) -> None:
         bundle_ledger().start(self.staging, self.plan.run_id, self.targets)
 
-    def process(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+    def process(
+        self, files: tuple[MatchedFile, ...]
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+        if len(files) == 1 and holds_several_documents(files[0].path):
+            yield from self._blocks(files[0])
+            return
+        ledger = bundle_ledger()
+        unit = self._open(ledger, Unit(tuple(f.path for f in files), 0))
+        if unit is None:  # committed by an earlier attempt
+            return
+        for matched in files:
+            yield from self._read(ledger, unit, matched, self.results(matched))
+        ledger.read_all(unit, last=True)
+
+    def _blocks(self, matched: MatchedFile) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
         if matched.path in self.plan.committed.files:
             return
         ledger = bundle_ledger()
         size = self.plan.settings.unit_documents
         block, in_block = 0, 0
-        unit = self._open(ledger, Unit(matched.path, 0), matched.size_in_bytes)
+        unit = self._open(ledger, Unit((matched.path,), 0))
         for result in self.results(matched):
             if isinstance(result, SourceDocument):
                 if in_block == size:
                     self._close(ledger, unit, last=False)
                     block, in_block = block + 1, 0
-                    unit = self._open(ledger, Unit(matched.path, block), matched.size_in_bytes)
+                    unit = self._open(ledger, Unit((matched.path,), block))
                 in_block += 1
-            if unit is None:  # committed by an earlier attempt
-                continue
+            if unit is not None:  # else committed by an earlier attempt
+                yield from self._read(ledger, unit, matched, [result])
+        self._close(ledger, unit, last=True)
+
+    def _read(
+        self, ledger: UnitLedger, unit: Unit, matched: MatchedFile, results: Iterable[Any]
+    ) -> Iterator[SourceDocument | beam.pvalue.TaggedOutput]:
+        for result in results:
             if isinstance(result, SourceDocument):
-                ledger.read_document(unit, result.doc_id)
+                ledger.read_document(unit, matched.path, result.doc_id)
             else:
                 ledger.read_error(unit, result)
             yield self.output(result)
-        self._close(ledger, unit, last=True)
 
-    def _open(self, ledger: UnitLedger, unit: Unit, size: int) -> Unit | None:
-        if (unit.source_path, unit.block) in self.plan.committed.blocks:
+    def _open(self, ledger: UnitLedger, unit: Unit) -> Unit | None:
+        if unit.id in self.plan.committed.ids:
             return None
-        ledger.open(unit, size)
+        ledger.open(unit)
         self.units_read.inc()
         return unit
 

@@ -87,18 +87,22 @@ class ReadDocuments(beam.PTransform):
     """Patterns → documents (main output) and error records (`errors` output)."""
 
     def __init__(
-        self, patterns: list[str], settings: ReadSettings, read_file: ReadFile | None = None
+        self,
+        patterns: list[str],
+        settings: ReadSettings,
+        units: tuple[MatchPatterns, ReadFile] | None = None,
     ) -> None:
         super().__init__()
         self.patterns = list(patterns)
         self.settings = settings
-        self.read_file = read_file or ReadFile(settings)  # ReadUnits commits as it reads
+        # `transforms.commit_units`: matched and read by units of work, committed as read
+        self.match, self.read_file = units or (MatchPatterns(), ReadFile(settings))
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> tuple[beam.PCollection, beam.PCollection]:
         matched = (
             pbegin
             | "Patterns" >> beam.Create(self.patterns)
-            | "Match" >> beam.ParDo(MatchPatterns()).with_outputs(Tag.ERRORS, main=Tag.FILES)
+            | "Match" >> beam.ParDo(self.match).with_outputs(Tag.ERRORS, main=Tag.FILES)
         )
         read = (
             matched[Tag.FILES]
