@@ -151,7 +151,6 @@ class Attempt:
     staging: str
     plan: UnitPlan
     started: float
-    resumed: bool = False
     reused: Counter = field(default_factory=Counter)
     units_reused: int = 0
 
@@ -178,6 +177,8 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
             f"cannot resume: {reasons[0]}; run without --resume to start over (the killed "
             "run is kept), or with the settings and input of the killed run"
         )
+    if config.resume and not killed:
+        LOG.info("--resume: no killed run of %s to continue; starting one", output.final)
     others = [staging for staging in killed if staging != resumed]
     if others:
         LOG.warning(
@@ -194,7 +195,6 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
         prune(resumed, markers)
         output.staging = attempt.staging = resumed
         attempt.plan = UnitPlan(output.run_id, config.commit, committed_units(markers))
-        attempt.resumed = True
         attempt.units_reused = len(markers)
         for marker in markers:
             attempt.reused.update({k: marker[UnitKey.COUNTS].get(k, 0) for k in ACCOUNTED})

@@ -15,10 +15,10 @@ import pytest
 
 from core.errors import ConfigError
 from core.names import Metric, RunKey, SummaryKey, Table, UnitKey
-from core.records import ErrorRecord
+from core.records import DocumentStatus, ErrorRecord, Segment, SegmentStatus, TranslatedDocument
 from tests.conftest import ROOT, run_pipeline
 from tests.test_pipeline_end_to_end import segment_rows, table
-from transforms.commit import OpenUnit, Unit, commit_unit
+from transforms.commit import OpenUnit, Unit, UnitLedger, commit_unit, marker_path
 
 FILES, DOCUMENTS_PER_FILE, UNIT_DOCUMENTS = 4, 40, 10
 UNITS = FILES * DOCUMENTS_PER_FILE // UNIT_DOCUMENTS
@@ -232,3 +232,36 @@ def test_one_document_files_are_committed_in_groups_and_resume(test_models, tmp_
     assert units[RunKey.UNITS_REUSED] >= 2
     assert units[RunKey.UNITS_REUSED] + units[RunKey.UNITS_DONE] == total
     assert resumed[RunKey.ACCOUNTING][RunKey.DOCUMENTS_READ] == 119
+
+
+def test_the_ledger_commits_a_unit_only_once_every_row_of_it_is_there(tmp_path):
+    """A refused document, and a written one whose failed segment's error row comes last."""
+    ledger = UnitLedger()
+    ledger.start(str(tmp_path), "run-1", targets=1)
+    unit = Unit(("/data/a.jsonl",), 0)
+    ledger.open(unit)
+    for doc_id in ("a:1", "a:2"):
+        ledger.read_document(unit, "/data/a.jsonl", doc_id)
+    ledger.refused(ErrorRecord("/data/a.jsonl", "a:1", "split", "EmptyDocument", "empty"))
+    ledger.read_all(unit, last=True)
+    document = TranslatedDocument(
+        "a:2", "/data/a.jsonl", "utf-8", "de", "en", "x\n\ny", "X\n\ny", 2, 1, 0, 0, 1,
+        DocumentStatus.PARTIAL, "c", "s",
+    )  # fmt: skip
+    segments = [
+        Segment("a:2", "/data/a.jsonl", "utf-8", i, text, "", 2, target_lang="en", segment_index=i)
+        for i, text in enumerate(("x", "y"))
+    ]
+    marker = Path(marker_path(str(tmp_path), unit.id))
+    ledger.document(document)
+    ledger.segment(segments[0].replace(status=SegmentStatus.TRANSLATED, translated_text="X"))
+    ledger.segment(segments[1].fail("translate", "RuntimeError", "boom"))
+    assert not marker.exists(), "committed before the failed segment's error row arrived"
+    ledger.segment_error(
+        ErrorRecord("/data/a.jsonl", "a:2", "translate", "RuntimeError", "boom", 1, 0, "en")
+    )
+    assert marker.exists()
+    counts = json.loads(marker.read_text())[UnitKey.COUNTS]
+    assert counts[RunKey.DOCUMENTS_READ] == 2 and counts[RunKey.DOCUMENTS_REFUSED] == 1
+    assert len(table(tmp_path, Table.SEGMENTS)) == 2 and len(table(tmp_path, Table.ERRORS)) == 2
+    assert ledger.units == {} and ledger.documents == {}
