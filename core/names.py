@@ -275,3 +275,4 @@ class UnitKey(StrEnum):
     SETTINGS = "settings"
     INPUT = "input"
     UNIT_DOCUMENTS = "unit_documents"
+    UNIT_BYTES = "unit_bytes"

@@ -54,7 +54,7 @@ def build_pipeline(
     by_unit = None
     if units:
         reader = ReadUnits(config.read, config.output, len(config.target_lang), units)
-        by_unit = MatchUnits(units.settings.unit_documents), reader
+        by_unit = MatchUnits(units.settings), reader
     documents, read_errors = p | "ReadDocuments" >> ReadDocuments(
         config.input, config.read, by_unit
     )

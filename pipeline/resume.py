@@ -74,6 +74,7 @@ def run_state(config: PipelineConfig) -> dict[str, Any]:
         UnitKey.SETTINGS: json.loads(json.dumps(decisive_settings(config), default=str)),
         UnitKey.INPUT: list(config.input),
         UnitKey.UNIT_DOCUMENTS: config.commit.unit_documents,
+        UnitKey.UNIT_BYTES: config.commit.unit_bytes,
         UnitKey.INPUT_LISTING: input_listing(config.input),
     }
 
@@ -86,7 +87,7 @@ def mismatch(previous: dict[str, Any], current: dict[str, Any]) -> str | None:
         old, new = previous.get(UnitKey.SETTINGS) or {}, current[UnitKey.SETTINGS]
         differ = sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
         differ = [f"settings that change the translation differ ({', '.join(differ)})"]
-    for key in (UnitKey.INPUT, UnitKey.UNIT_DOCUMENTS):
+    for key in (UnitKey.INPUT, UnitKey.UNIT_DOCUMENTS, UnitKey.UNIT_BYTES):
         if previous.get(key) != current[key]:
             differ.append(f"{key} was {previous.get(key)!r}, now {current[key]!r}")
     if not differ and previous.get(UnitKey.INPUT_LISTING) != current[UnitKey.INPUT_LISTING]:

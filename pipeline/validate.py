@@ -46,6 +46,7 @@ MINIMUMS = {
     "min_confidence": 0,
     "max_failed_fraction": 0,
     "unit_documents": 1,
+    "unit_bytes": 1,
 }
 TYPE_NAMES = {int: "integer", float: "number", str: "string", bool: "boolean"}
 

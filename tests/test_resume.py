@@ -265,3 +265,20 @@ def test_the_ledger_commits_a_unit_only_once_every_row_of_it_is_there(tmp_path):
     assert counts[RunKey.DOCUMENTS_READ] == 2 and counts[RunKey.DOCUMENTS_REFUSED] == 1
     assert len(table(tmp_path, Table.SEGMENTS)) == 2 and len(table(tmp_path, Table.ERRORS)) == 2
     assert ledger.units == {} and ledger.documents == {}
+
+
+def test_units_close_at_unit_bytes_too(test_models, tmp_path):
+    """A unit's rows are held until it commits: its input bytes are capped as well."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "Ein Absatz mit genau so vielen Wörtern, dass er hundert Bytes lang ist, fast."
+    lines = [json.dumps({"text": f"{text} {i}"}) for i in range(10)]
+    (corpus / "docs.jsonl").write_text("\n".join(lines) + "\n")
+    size = len(f"{text} 0".encode())
+    for i in range(5):
+        (corpus / f"t{i}.txt").write_text(f"{text} {i}")
+    flags = ["--source_lang", "de", "--set", f"commit.unit_bytes={2 * size}"]
+    info = run_pipeline([f"{corpus}/*"], tmp_path / "out", test_models["copy"], *flags)
+    # 10 documents by 2, and 5 text files (pattern order) by 2
+    assert info[RunKey.UNITS][RunKey.UNITS_DONE] == 5 + 3
+    assert info[RunKey.ACCOUNTING][RunKey.DOCUMENTS_WRITTEN] == 15

@@ -93,6 +93,8 @@ KEYS = {
     "commit": "committed units, the granularity of resume (section below)",
     "commit.unit_documents": "documents per committed unit (a block of one JSONL/Parquet file, "
     "or that many text files): the most work a killed run loses per worker",
+    "commit.unit_bytes": "input bytes per unit at most (text file sizes, or the UTF-8 text of "
+    "JSONL/Parquet documents): a unit's rows are held in memory until it is committed",
 }
 METRICS = {
     Metric.DOCUMENTS_READ: "documents read (one per text file, JSONL line or Parquet row)",

@@ -46,6 +46,16 @@ class CommitSettings:
     # documents of one input file per committed unit: the most work a killed run loses
     # per worker (a block of a JSONL/Parquet file, or that many text files)
     unit_documents: int = 1000
+    # input bytes per unit at most (a unit's rows are held until it is committed): file
+    # sizes of text files, UTF-8 text of the documents of a JSONL/Parquet file
+    unit_bytes: int = 64 << 20
+
+    def full(self, documents: int, size: int, adding: int) -> bool:
+        """Whether a unit of `documents` documents and `size` bytes closes before one of
+        `adding` bytes joins it (a unit holds at least one document)."""
+        return documents >= self.unit_documents or (
+            documents > 0 and size + adding > self.unit_bytes
+        )
 
 
 @dataclass(frozen=True)

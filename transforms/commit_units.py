@@ -50,11 +50,11 @@ def holds_several_documents(path: str) -> bool:
 
 class MatchUnits(MatchPatterns):
     """Matches a pattern into units of files: each file holding several documents alone,
-    consecutive one-document files (in path order) by `unit_documents`."""
+    consecutive one-document files (in path order) up to the unit size."""
 
-    def __init__(self, unit_documents: int) -> None:
+    def __init__(self, settings: CommitSettings) -> None:
         super().__init__()
-        self.unit_documents = unit_documents
+        self.settings = settings
 
     def process(self, pattern: str) -> Iterator[tuple[MatchedFile, ...] | beam.pvalue.TaggedOutput]:
         group: list[MatchedFile] = []
@@ -64,17 +64,18 @@ class MatchUnits(MatchPatterns):
             elif holds_several_documents(result.path):
                 yield (result,)
             else:
-                group.append(result)
-                if len(group) == self.unit_documents:
+                size = sum(f.size_in_bytes for f in group)
+                if self.settings.full(len(group), size, result.size_in_bytes):
                     yield tuple(group)
                     group = []
+                group.append(result)
         if group:
             yield tuple(group)
 
 
 class ReadUnits(ReadFile):
     """Reads a unit of files (`MatchUnits`); a file of several documents is cut into
-    blocks of `unit_documents`."""
+    blocks of the unit size."""
 
     def __init__(self, settings: ReadSettings, staging: str, targets: int, plan: UnitPlan) -> None:
         super().__init__(settings)
@@ -104,16 +105,17 @@ class ReadUnits(ReadFile):
         if matched.path in self.plan.committed.files:
             return
         ledger = bundle_ledger()
-        size = self.plan.settings.unit_documents
-        block, in_block = 0, 0
+        block, in_block, block_bytes = 0, 0, 0
         unit = self._open(ledger, Unit((matched.path,), 0))
         for result in self.results(matched):
             if isinstance(result, SourceDocument):
-                if in_block == size:
+                size = len(result.text.encode("utf-8", "surrogatepass"))
+                if self.plan.settings.full(in_block, block_bytes, size):
                     self._close(ledger, unit, last=False)
-                    block, in_block = block + 1, 0
+                    block, in_block, block_bytes = block + 1, 0, 0
                     unit = self._open(ledger, Unit((matched.path,), block))
                 in_block += 1
+                block_bytes += size
             if unit is not None:  # else committed by an earlier attempt
                 yield from self._read(ledger, unit, matched, [result])
         self._close(ledger, unit, last=True)
