@@ -15,7 +15,7 @@ MODEL ?=
 TARGETS ?= en
 MODEL_OUT ?=
 
-.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-memory
+.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-memory quality
 
 install: $(STAMP)
 
@@ -46,6 +46,13 @@ run: install models
 eval: install models
 	test -f $(OUT)/run.json || $(MAKE) run OUT=$(OUT)
 	$(PY) -m reports.evaluate --run $(OUT) --references $(REFS) $(EVAL_ARGS)
+
+# Quality with the real model on its development set (docs/quality.md): unit x shape x
+# chrF/BLEU against direct CTranslate2, results in bench/results/quality-*.
+REAL_MODEL ?= ../shared/models/lohelp-mul-en
+DEVSET ?= ../shared/eval/lohelp-dev.jsonl
+quality: install
+	$(PY) -m bench.quality --model $(REAL_MODEL) --devset $(DEVSET) $(ARGS)
 
 # The same run on Beam's PortableRunner: a job service and an SDK worker pool on loopback.
 run-portable: install models

@@ -13,6 +13,9 @@ MODEL_STYLES = ("pair", "nllb", "m2m")
 # Where and how fast a model runs, not what it outputs: left out of the settings
 # fingerprint (pipeline.config), so changing one does not invalidate a previous run.
 EXECUTION_SETTINGS = ("path", "inter_threads", "intra_threads", "max_batch_size", "backend")
+# The limits a model gets when the config leaves them unset and its manifest allows more.
+LIMIT_DEFAULTS = {"max_input_tokens": 512, "max_decoding_length": 1024}
+MANIFEST_DEFAULTS = {**LIMIT_DEFAULTS, "source_languages": [], "target_languages": []}
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,10 @@ class ModelSettings:
     device: str = "cpu"
     compute_type: str = "default"
     beam_size: int = 2
-    max_input_tokens: int = 512
-    max_decoding_length: int = 1024
+    # None: the model's manifest limit, at most the default below (a longer unit only
+    # translates worse); a model without a manifest gets the default.
+    max_input_tokens: int | None = None
+    max_decoding_length: int | None = None
     decoding_length_ratio: float = 2.0
     decoding_length_slack: int = 16
     # Benchmarks force every output to a known length (with ratio 1 and slack 0: the
@@ -39,6 +44,31 @@ class ModelSettings:
     # the source-language token before the text and the target's as `target_prefix`.
     style: str = "pair"
     language_tokens: dict[str, str] = field(default_factory=dict)
+    # The languages the model translates from and into (ISO 639-1 codes or the model's
+    # language tokens). None: from its manifest (`source_languages`, else `languages`;
+    # `target_languages`); empty: it names none, and any is tried.
+    source_languages: list[str] | None = None
+    target_languages: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        unset = [name for name in MANIFEST_DEFAULTS if getattr(self, name) is None]
+        if not unset:
+            return
+        from backends.store import manifest_settings
+
+        stated = manifest_settings(self.path)
+        for name in unset:  # frozen: set once, here, before anyone reads it
+            default = MANIFEST_DEFAULTS[name]
+            value = stated.get(name, default)
+            if name in LIMIT_DEFAULTS:
+                value = min(default, value)
+            object.__setattr__(self, name, value)
+
+    def translates(self, source: str, target: str) -> bool:
+        """Whether the model's languages (if it names them) include this pair."""
+        return _named(source, self.source_languages, self) and _named(
+            target, self.target_languages, self
+        )
 
     @property
     def multilingual(self) -> bool:
@@ -90,3 +120,13 @@ class ModelSettings:
         if self.compute_type != "default":
             return self.compute_type
         return "int8" if self.device == "cpu" else "int8_float16"
+
+
+def _named(language: str, languages: list[str], model: ModelSettings) -> bool:
+    """`language` is in `languages` by its ISO code or a language token (an empty list
+    names none: any language)."""
+    if not languages:
+        return True
+    tokens = {language, model.language_token(language)}
+    tokens |= {language_token(style, language, model.language_tokens) for style in ("nllb", "m2m")}
+    return bool(tokens & set(languages))

@@ -95,6 +95,31 @@ def read_manifest(path: str) -> dict[str, Any] | None:
     return json.loads(_read_bytes(location))
 
 
+def manifest_settings(path: str) -> dict[str, Any]:
+    """The model settings its manifest states: input and decoding limits, source and target
+    languages (none if it has no manifest or it cannot be read). Only a local model's: the
+    launcher of a cluster run need not reach the model's bucket (and a dry run cannot)."""
+    if not is_local(path):
+        return {}
+    try:
+        manifest = read_manifest(path) or {}
+    except (OSError, ValueError) as exc:
+        logging.getLogger(__name__).debug("no manifest settings for %s: %s", path, exc)
+        return {}
+    found: dict[str, Any] = {}
+    for key in (ManifestKey.MAX_INPUT_TOKENS, ManifestKey.MAX_DECODING_LENGTH):
+        if isinstance(manifest.get(key), int):
+            found[key] = manifest[key]
+    sources = manifest.get(ManifestKey.SOURCE_LANGUAGES, manifest.get(ManifestKey.LANGUAGES))
+    for key, value in (
+        (ManifestKey.SOURCE_LANGUAGES, sources),
+        (ManifestKey.TARGET_LANGUAGES, manifest.get(ManifestKey.TARGET_LANGUAGES)),
+    ):
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            found[key] = value
+    return found
+
+
 def verify_model_dir(directory: Path, manifest: dict[str, Any]) -> None:
     """Raises ModelVerificationError naming every file that is missing or differs."""
     files = manifest.get("files")

@@ -161,6 +161,8 @@ class SummaryKey(StrEnum):
     EXAMPLE_DOCUMENT = "example_document"
     UNITS_REUSED = "units_reused"
     UNITS_DONE = "units_done"
+    LOW_CONFIDENCE = "low_confidence"
+    LOW_CONFIDENCE_SHARE = "low_confidence_share"
 
 
 class ManifestKey(StrEnum):
@@ -172,6 +174,8 @@ class ManifestKey(StrEnum):
     LANGUAGES = "languages"
     MAX_INPUT_TOKENS = "max_input_tokens"
     MAX_DECODING_LENGTH = "max_decoding_length"
+    SOURCE_LANGUAGES = "source_languages"
+    TARGET_LANGUAGES = "target_languages"
 
 
 class EvalKey(StrEnum):
@@ -189,6 +193,17 @@ class EvalKey(StrEnum):
     CHRF = "chrf"
     BLEU_SIGNATURE = "bleu_signature"
     CHRF_SIGNATURE = "chrf_signature"
+    UNREFERENCED_PARAGRAPHS = "unreferenced_paragraphs"
+
+
+class DevKey(StrEnum):
+    """Fields of a development set's records (a references file in that format)."""
+
+    LANG = "lang"
+    SOURCE = "source"
+    REFERENCE = "reference"
+    PAGE = "page"
+    ID = "id"
 
 
 class Tag(StrEnum):
@@ -253,6 +268,7 @@ class Metric(StrEnum):
     DOCUMENTS_WRITTEN = "documents_written"
     DOCUMENTS_INCOMPLETE = "documents_incomplete"
     ACCOUNTING_VIOLATIONS = "accounting_violations"
+    SEGMENTS_LOW_CONFIDENCE = "segments_low_confidence"
     # `segments_by_route:<source>:<target>:<status>`, one counter per combination
     SEGMENTS_BY_ROUTE = "segments_by_route"
     UNITS_READ = "units_read"

@@ -38,8 +38,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "text_field", "id_field", "lang_field", "encoding", "max_document_bytes",
         "max_paragraphs", "max_paragraph_chars",
     ),
-    "translation": ("batch_token_budget", "glossary"),
-    "outcome and progress": ("max_failed_fraction", "progress", "progress_interval"),
+    "translation": ("batch_token_budget", "glossary", "translation_unit"),
+    "outcome and progress": (
+        "max_failed_fraction", "max_low_confidence_fraction", "progress", "progress_interval",
+    ),
     "any config key": ("set",),
     "other pipeline flags": (),
 }  # fmt: skip

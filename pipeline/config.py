@@ -31,6 +31,7 @@ from transforms.detect_language import LanguageSettings
 from transforms.guard import GuardSettings
 from transforms.protect import ProtectSettings
 from transforms.route import Route
+from transforms.segment import SegmentSettings
 from transforms.split import SplitSettings
 from transforms.translate import TranslateSettings
 
@@ -68,6 +69,9 @@ class PipelineConfig:
     write_documents: str | None = None
     resume: bool = False
     commit: CommitSettings = field(default_factory=CommitSettings)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
+    # Over this share of low-confidence text the run exits with ExitCode.LOW_CONFIDENCE.
+    max_low_confidence_fraction: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -123,6 +127,7 @@ def decisive_settings(config: PipelineConfig, glossary: Glossary | None = None) 
             "glossary": glossary.sha256 if glossary else None,
         },
         "guard": dataclasses.asdict(config.guard),
+        "segment": dataclasses.asdict(config.segment),
     }
 
 

@@ -24,7 +24,7 @@ from transforms.rebuild import OUTPUT_TAGS, RebuildDocuments
 from transforms.report_progress import ReportProgress
 from transforms.reuse import ReusePreviousRun
 from transforms.route import RouteSegments, RouteTable
-from transforms.segment import SegmentLongParagraphs
+from transforms.segment import SegmentIntoUnits
 from transforms.split import SplitParagraphs
 from transforms.translate import TranslateSegments
 from transforms.write import WriteOutputs
@@ -70,7 +70,7 @@ def build_pipeline(
         | "DetectLanguage" >> DetectLanguage(config.language)
         | "RouteSegments" >> RouteSegments(config.target_lang, routes)
         | "ApplyGlossary" >> ApplyGlossary(glossary, models)
-        | "SegmentLongParagraphs" >> SegmentLongParagraphs(backends)
+        | "SegmentIntoUnits" >> SegmentIntoUnits(backends, config.segment)
         | "TranslateSegments" >> TranslateSegments(backends, config.translate)
         | "GuardTranslations" >> GuardTranslations(config.guard, config.language, backends)
         | "RestoreSpans" >> RestoreSpans()

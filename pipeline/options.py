@@ -44,6 +44,8 @@ CONFIG_KEYS = {
     "encoding": "read.encoding",
     "resume": "resume",
     "unit_documents": "commit.unit_documents",
+    "translation_unit": "segment.unit",
+    "max_low_confidence_fraction": "max_low_confidence_fraction",
 }
 
 
@@ -113,6 +115,16 @@ class TranslationOptions(PipelineOptions):
             help="continue the killed run of --output; refused if its settings differ",
         )
         flag("unit_documents", type=int, help="documents per committed unit (resume granularity)")
+        flag(
+            "translation_unit",
+            choices=["sentence", "paragraph"],
+            help="what the model is given at once (default sentence)",
+        )
+        flag(
+            "max_low_confidence_fraction",
+            type=float,
+            help="exit 6 when low-confidence text is over this share of the translated text",
+        )
 
     def config_overrides(self) -> dict[str, Any]:
         """Dotted config key → value: the `--set` pairs, then the flags given (which win)."""

@@ -34,6 +34,7 @@ from pipeline.outcome import MAX_FAILED_FRACTION, NoInputError, check_inputs, to
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
 from pipeline.resume import attempts_report, start_attempt, uncommitted
+from pipeline.quality_gate import low_confidence_exit_code
 from pipeline.run_info import write_run_info
 from pipeline.validate import check_run
 from pipeline.write_documents import check_documents_dir, commit_documents, write_documents
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"error: {failures}", file=sys.stderr)
         return ExitCode.TOO_MANY_FAILURES
-    return ExitCode.OK
+    return low_confidence_exit_code(info)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from core.errors import ConfigError
 from pipeline.language_codes import check_language_codes
 from text.glossary import GlossaryError, load_glossary
 from text.spans import SPAN_KINDS
+from transforms.segment import UNITS
 
 if TYPE_CHECKING:
     from pipeline.config import PipelineConfig
@@ -148,6 +149,11 @@ def check_config(config: PipelineConfig) -> None:
             raise ConfigError(f"{key}.style must be one of {', '.join(MODEL_STYLES)}")
         if model.backend not in BACKENDS:
             raise ConfigError(f"{key}.backend must be one of {', '.join(sorted(BACKENDS))}")
+    fraction = config.max_low_confidence_fraction
+    if fraction is not None and not (isinstance(fraction, int | float) and 0 <= fraction <= 1):
+        raise ConfigError("max_low_confidence_fraction must be a number from 0 to 1")
+    if config.segment.unit not in UNITS:
+        raise ConfigError(f"segment.unit must be one of {', '.join(UNITS)}")
     check_fidelity(config)
     check_language_codes(config)
     if config.read.encoding:

@@ -4,7 +4,10 @@ language pair and overall, written beside the run.
     python -m reports.evaluate --run out/sample --references samples/references/en.jsonl
     python -m reports.evaluate --run out/copy --references source   # the source as reference
 
-The references file is JSON Lines, one reference document per line:
+A references file in a development set's format (`source`, `reference` per paragraph, as
+`../shared/eval/lohelp-dev.jsonl`: reports/devset.py) is matched paragraph by paragraph on
+the source text, whatever the run's documents. Otherwise it is JSON Lines, one reference
+document per line:
 `{"doc_id": ..., "target_lang": "en", "text": ...}`, `doc_id` as in the run's documents
 table. `text` holds the document's paragraphs in order, separated by blank lines as the
 source's are (the pipeline's paragraph splitter cuts both), so that paragraph i of the
@@ -29,6 +32,9 @@ from typing import Any
 from core.metrics import UNKNOWN_LANGUAGE
 from core.names import Column, EvalKey, File, Table
 from core.records import EvaluatedParagraph as Paragraph
+from reports.devset import is_devset, read_devset, references_by_source
+from reports.html import write_html_report
+from reports.summary import ReportError, read_run_info, summarize, wall_seconds
 
 C, E = Column, EvalKey
 SOURCE_REFERENCE = "source"
@@ -111,21 +117,42 @@ def score(pairs: list[tuple[Paragraph, str]]) -> dict[str, Any]:
     }
 
 
+def aligned_by_source(
+    documents: dict[tuple[str, str], list[Paragraph]], devset: Path
+) -> tuple[list[tuple[Paragraph, str]], int]:
+    """(paragraph, reference) for each run paragraph whose source is in the development set,
+    and how many are not."""
+    by_source = references_by_source(read_devset(devset))
+    aligned, unmatched = [], 0
+    for paragraphs in documents.values():
+        for paragraph in paragraphs:
+            reference = by_source.get(paragraph.source.strip())
+            if reference is None:
+                unmatched += 1
+            else:
+                aligned.append((paragraph, reference))
+    return aligned, unmatched
+
+
 def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
     """Scores `run` and writes eval.json, eval.md (and eval_worst.jsonl) into it."""
     from sacrebleu.metrics import CHRF
 
     documents = run_paragraphs(run)
+    refs: dict[tuple[str, str], list[str]] = {}
+    aligned: list[tuple[Paragraph, str]] = []
+    misaligned, unreferenced, unmatched = [], [], 0
     if references == SOURCE_REFERENCE:
         refs = {key: [p.source for p in paragraphs] for key, paragraphs in documents.items()}
         reference_id = SOURCE_REFERENCE
     else:
-        refs = read_references(Path(references))
         digest = hashlib.sha256(Path(references).read_bytes()).hexdigest()
         reference_id = f"{references} (sha256 {digest[:12]})"
-    aligned: list[tuple[Paragraph, str]] = []
-    misaligned, unreferenced = [], []
-    for key, paragraphs in sorted(documents.items()):
+        if is_devset(Path(references)):
+            aligned, unmatched = aligned_by_source(documents, Path(references))
+        else:
+            refs = read_references(Path(references))
+    for key, paragraphs in sorted(documents.items()) if refs else ():
         if key not in refs:
             unreferenced.append(key[0])
         elif len(refs[key]) != len(paragraphs):
@@ -147,6 +174,7 @@ def evaluate(run: Path, references: str, worst: int = 0) -> dict[str, Any]:
         E.MISALIGNED: misaligned,
         E.UNREFERENCED_DOCUMENTS: unreferenced,
         E.MISSING_DOCUMENTS: sorted(f"{d} ({t})" for d, t in set(refs) - set(documents)),
+        E.UNREFERENCED_PARAGRAPHS: unmatched,
     }
     (run / File.EVAL_JSON).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     (run / File.EVAL_MARKDOWN).write_text(markdown_table(result))
@@ -183,6 +211,8 @@ def markdown_table(result: dict[str, Any]) -> str:
     ):
         if result[key]:
             lines.append(f"{label}: {', '.join(result[key])}")
+    if result.get(E.UNREFERENCED_PARAGRAPHS):
+        lines.append(f"paragraphs without a reference: {result[E.UNREFERENCED_PARAGRAPHS]}")
     return "\n".join(lines) + "\n"
 
 
@@ -210,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(markdown_table(result), end="")
     print(f"wrote {args.run / File.EVAL_MARKDOWN} and {args.run / File.EVAL_JSON}")
+    try:  # the report shows the scores from now on
+        summary = summarize(str(args.run), wall_seconds(read_run_info(str(args.run))))
+        print(f"wrote {write_html_report(str(args.run), summary, read_run_info(str(args.run)))}")
+    except ReportError as exc:
+        print(f"report.html not rewritten: {exc}", file=sys.stderr)
     return 0
 
 

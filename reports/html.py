@@ -16,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from core.names import Column, File, RunKey, SummaryKey, Table
 from core.records import SegmentStatus
+from reports.confidence import quality_tables
 from reports.summary import COUNT_COLUMNS, STATUSES, connect, rows, units_line
 
 C, S = Column, SummaryKey
@@ -186,6 +187,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         from {Table.ERRORS} group by {C.STAGE}, {C.ERROR_TYPE}
         order by {S.COUNT} desc, {C.STAGE}, {C.ERROR_TYPE}""",
     )
+    quality = quality_tables(output)
     pairs = summary[S.PAIRS]
     header = ["source → target", *COUNT_COLUMNS, "target tok/s"]
     body = [
@@ -239,6 +241,7 @@ def render_report(output: str, summary: dict[str, Any], info: dict[str, Any] | N
         _segments_table("longest", longest),
         "<h2>Lowest-scoring translations</h2>",
         _segments_table("lowest", lowest),
+        *(f"<h2>{_e(title)}</h2>" + _table(i, head, body) for i, title, head, body in quality),
         "<h2>Untranslated segments by reason</h2>",
         _table(
             "untranslated",

@@ -15,6 +15,7 @@ import pytest
 import sentencepiece as spm
 import yaml
 
+from backends import ModelSettings
 from backends.store import model_checksums
 from pipeline.run import run
 from tests.conftest import ROOT
@@ -124,7 +125,9 @@ def test_make_convert_converts_a_marian_model_the_pipeline_then_runs(tmp_path):
     settings = yaml.safe_load(pasted)
     assert settings["routes"] == [{"source": "de", "target": "en", "model": "opus-mt-de-en"}]
     model = settings["models"]["opus-mt-de-en"]
-    assert (model["max_input_tokens"], model["max_decoding_length"]) == (63, 64)
+    assert "max_input_tokens" not in model  # the pipeline reads the manifest's
+    settings = ModelSettings(path=str(out))
+    assert (settings.max_input_tokens, settings.max_decoding_length) == (63, 64)
 
     # Random weights never stop early: the decoding limit the manifest set must cut them
     # (flagged), where CTranslate2 would raise past the model's 64 positions.

@@ -141,7 +141,12 @@ def test_generated_documents_round_trip_through_sentence_splitting(test_models, 
     for name, text in GENERATED.items():
         (corpus / name).write_bytes(text.encode())
     out = translate(
-        tmp_path, test_models["copy"], [f"{corpus}/*"], "--source_lang=de", "--max_input_tokens=64"
+        tmp_path,
+        test_models["copy"],
+        [f"{corpus}/*"],
+        "--source_lang=de",
+        "--max_input_tokens=64",
+        "--translation_unit=paragraph",
     )
     documents = {row["doc_id"]: row["translated_text"] for row in table(out, "documents")}
     assert documents == GENERATED

@@ -200,4 +200,4 @@ def test_swapcase_model_leaves_every_protected_span_and_code_block_exact(
     code = [r for r in rows if r["paragraph_index"] in (4, 5)]
     assert [(r["status"], "code_block" in r["flags"]) for r in code] == [("passthrough", True)] * 2
     if max_input_tokens == 40:
-        assert any("sentence_split" in r["flags"] for r in rows)
+        assert any(r["sentence_index"] > 0 for r in rows)

@@ -55,6 +55,7 @@ def routed(test_models, tmp_path_factory) -> Path:
         "input": [str(tmp / "corpus" / "*.txt")],
         "output": str(tmp / "out"),
         "target_lang": ["en", "de"],
+        "segment": {"unit": "paragraph"},  # rows keyed by paragraph
         "models": {
             "de-en": {"path": str(test_models["copy"])},
             "fr-en": {"path": str(test_models["swapcase"])},

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-SENTENCE_SPLIT_FLAG = "sentence_split"
+SENTENCE_SPLIT_FLAG = "sentence_split"  # set by the caller: only a paragraph unit flags it
 FORCED_SPLIT_FLAG = "forced_split"
 _TRAILING_SPACE = re.compile(r"\s+$")
 _WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
@@ -31,6 +31,7 @@ def sentence_starts(text: str, language: str | None) -> list[int]:
     import pysbd
     from pysbd.languages import LANGUAGE_CODES
 
+    # A new segmenter each time: `segment()` keeps the text on the instance (not thread-safe).
     segmenter = pysbd.Segmenter(
         language=language if language in LANGUAGE_CODES else "en", clean=False
     )
@@ -60,12 +61,13 @@ def _greedy_starts(candidates: list[int], text: str, fits: Callable[[str], bool]
 def split_to_limit(
     text: str, language: str | None, count_tokens: Callable[[str], int], limit: int
 ) -> tuple[list[tuple[str, str]], list[str]]:
-    """(body, separator) pieces of `text`, each within `limit` tokens, and the flags used."""
+    """(body, separator) pieces of `text`: its sentences, each cut further (at words, then
+    characters) if over `limit` tokens; and [FORCED_SPLIT_FLAG] if one had to be."""
 
     def fits(piece: str) -> bool:
         return count_tokens(piece) <= limit
 
-    pieces, flags = [], [SENTENCE_SPLIT_FLAG]
+    pieces, flags = [], []
     for sentence, separator in _with_separators(text, sentence_starts(text, language)):
         if fits(sentence):
             pieces.append((sentence, separator))

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from text.placeholders import LOOSE_PLACEHOLDER
 
 CODE, URL, EMAIL, NUMBER, MARKUP = "code", "url", "email", "number", "markup"
-SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP)
+IDENTIFIER = "identifier"
+SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP, IDENTIFIER)
 
 _URL_TRAILING = ".,;:!?*_~'\""
 _UNITS = (
@@ -24,6 +25,24 @@ _UNITS = (
 )
 _NUMBER = r"[-+−]?\d+(?:[.,\u00a0\u202f]\d{3})*(?:[.,]\d+)?"
 _CURRENCY = r"[€$£¥]|EUR|USD|GBP|CHF"
+# HTML elements: a word in angle brackets is a tag only if HTML has it, or if it carries
+# attributes (`<Pfad>`, `<paquet>` in man pages are words the model must translate).
+_HTML_ELEMENTS = (
+    "a|abbr|address|article|aside|audio|b|bdi|bdo|blockquote|body|br|button|caption|cite|code"
+    "|col|colgroup|dd|del|details|dfn|div|dl|dt|em|figcaption|figure|font|footer|form|h[1-6]"
+    "|head|header|hr|html|i|iframe|img|input|ins|kbd|label|li|link|main|mark|meta|nav|ol|option"
+    "|p|pre|q|s|samp|script|section|select|small|source|span|strike|strong|style|sub|summary"
+    "|sup|table|tbody|td|textarea|tfoot|th|thead|time|title|tr|tt|u|ul|var|video|wbr"
+)
+# Identifiers: letters and digits in groups joined by - or _ (order numbers 2024-XK-991,
+# SKUs, ticket ids), with at least one digit; hex hashes of 7+ digits; versions (v2.3.1).
+# A group is capitals or holds a digit: `90-Grad`, `well-known` are words, not ids.
+_ID_GROUP = r"(?:[A-Z]+|[A-Za-z]*\d[A-Za-z0-9]*)"
+_IDENTIFIER = (
+    rf"(?<![\w-])(?=[\w-]*\d){_ID_GROUP}(?:[-_]{_ID_GROUP})+(?![\w-])"
+    r"|(?<!\w)(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}(?!\w)"
+    r"|(?<![\w.])v\d+(?:\.\d+)+(?!\w|\.\d)"
+)
 
 _PATTERNS: dict[str, list[re.Pattern[str]]] = {
     CODE: [re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)],
@@ -31,13 +50,19 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>", re.I),
         re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+", re.I),
     ],
-    EMAIL: [re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")],
+    # A domain is ASCII with a top-level name of letters (`mkswap@Gerät.service` is no address).
+    EMAIL: [
+        re.compile(
+            r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-]|\.\w)"
+        )
+    ],
     NUMBER: [
         re.compile(
             rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/])"
             rf"|(?<!\w)(?:{_CURRENCY})[ \u00a0\u202f]?{_NUMBER}(?![\w])"
         )
     ],
+    IDENTIFIER: [re.compile(_IDENTIFIER)],
     MARKUP: [
         # Line structure: the line break with the next line's indentation and markers
         # (heading, quote, list item, task box), a rule line, a link definition.
@@ -54,14 +79,18 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         # Emphasis that opens before or closes after a non-space (not inside words: snake_case).
         re.compile(r"(?<![\w*_~\\])(?:\*{1,3}|_{1,3}|~~)(?=[^\s*_~])"),
         re.compile(r"(?<=[^\s*_~\\])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"),
-        re.compile(r"[ \t]*\|[ \t]*"),
         # HTML: comments, tags, entities.
         re.compile(
-            r"<!--.*?-->|</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>|&(?:#\d+|#x[\da-fA-F]+|[A-Za-z]\w*);",
-            re.S,
+            rf"<!--.*?-->|</?(?:{_HTML_ELEMENTS})\s*/?>|</?[A-Za-z][\w:.-]*\s+[\w:.-]+=[^<>]*/?>"
+            r"|&(?:#\d+|#x[\da-fA-F]+|[A-Za-z]\w*);",
+            re.S | re.I,
         ),
     ],
 }
+# Table cell bars are markup only in a paragraph that is a Markdown table (a delimiter row
+# or a line that starts with a bar): `{A|B}` in a synopsis is text.
+_TABLE_BAR = re.compile(r"[ \t]*\|[ \t]*")
+_MARKDOWN_TABLE = re.compile(r"^[ \t]*\||^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", re.M)
 _FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
@@ -111,8 +140,11 @@ def find_spans(
     must not be mistaken for one)."""
     candidates = list(fixed)
     candidates += [(m.start(), m.end()) for m in LOOSE_PLACEHOLDER.finditer(text)]
+    patterns = {kind: list(_PATTERNS[kind]) for kind in kinds}
+    if MARKUP in patterns and _MARKDOWN_TABLE.search(text):
+        patterns[MARKUP].append(_TABLE_BAR)
     for kind in kinds:
-        for pattern in _PATTERNS[kind]:
+        for pattern in patterns[kind]:
             for match in pattern.finditer(text):
                 end = _trim_url(text, *match.span()) if kind == URL else match.end()
                 if end > match.start():

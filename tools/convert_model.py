@@ -19,7 +19,6 @@ by printing the `models:`/`routes:` config to paste.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import re
 import shutil
@@ -28,7 +27,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from backends import ModelSettings
 from backends.store import MANIFEST, model_checksums
 from core.names import ManifestKey
 from text.languages import NLLB_CODES
@@ -48,7 +46,6 @@ SMALL_FILES = (
     MULTILINGUAL_SPM,
 )
 # Settings the printed config must lower for a model with fewer positions.
-POSITION_LIMITS = ("max_input_tokens", "max_decoding_length")
 _OPUS_PAIR = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})$")
 _M2M_TOKEN = re.compile(r"__([a-z]{2,3})__$")
 
@@ -195,10 +192,7 @@ def route_config(name: str, out: Path, manifest: dict, targets: list[str]) -> st
         f"    path: {out.resolve()}",  # a config's relative paths are relative to it
         f"    style: {manifest[ManifestKey.STYLE]}",
     ]
-    defaults = {f.name: f.default for f in dataclasses.fields(ModelSettings)}
-    for key in POSITION_LIMITS:
-        if manifest[key] < defaults[key]:
-            lines.append(f"    {key}: {manifest[key]}")
+    # No limits: the pipeline takes them from the manifest.
     lines.append("routes:")
     if manifest[ManifestKey.STYLE] == "pair":
         source, target = manifest[ManifestKey.LANGUAGES] or ["SOURCE", "TARGET"]

@@ -22,9 +22,15 @@ KEYS = {
     "settings and models); translate only new or changed ones",
     "split": "safety caps on paragraphs (section below)",
     "protect": "protected spans and glossary (section below)",
-    "protect.kinds": "spans replaced by {N} placeholders: code, url, email, number, markup",
+    "protect.kinds": "spans replaced by {N} placeholders: code, url, email, number, markup, "
+    "identifier",
     "protect.glossary": "tab-separated glossary file: source, target, term, translation",
     "guard": "degenerate-output guard and its retry (section below)",
+    "segment": "the unit the model translates (section below)",
+    "max_low_confidence_fraction": "exit with status 6 (the output committed) when text "
+    "flagged low_confidence is over this share of the translated text; null: no gate",
+    "segment.unit": "`sentence` (default: measured best with a real model, docs/quality.md) "
+    "or `paragraph` (cut into sentences only over max_input_tokens)",
     "guard.enabled": "check translations for loops, length ratio, language, length limit",
     "guard.repeat_min_times": "a repeated n-gram this many times is a loop ...",
     "guard.repeat_min_chars": "... when the repeats cover at least this many characters",
@@ -39,6 +45,8 @@ KEYS = {
     "guard.retry_repetition_penalty": "repetition_penalty of the retry",
     "guard.retry_no_repeat_ngram_size": "no_repeat_ngram_size of the retry (0 = off)",
     "guard.fail_degenerate": "a retry still degenerate fails the segment (source kept)",
+    "guard.low_confidence_score": "translations scoring under this (mean log-probability per "
+    "token) are flagged low_confidence; null: never",
     "beam_options": "Beam pipeline options (runner, project, ...) by name; the command line "
     "overrides them",
     "split.max_paragraphs": "a document with more paragraphs is refused (row in errors/)",
@@ -62,8 +70,13 @@ KEYS = {
     "model.compute_type": "default (int8 on CPU, int8_float16 on GPU) or any type the "
     "device supports",
     "model.beam_size": "beam search width",
-    "model.max_input_tokens": "longer paragraphs are split into sentences, never truncated",
-    "model.max_decoding_length": "hard cap on output tokens per segment",
+    "model.max_input_tokens": "longer units are cut (at words), never truncated; unset: a local "
+    "model's manifest limit, at most 512",
+    "model.max_decoding_length": "hard cap on output tokens per segment; unset: a local model's "
+    "manifest limit, at most 1024",
+    "model.source_languages": "languages the model translates from (ISO 639-1 or its language "
+    "tokens); others are left `untranslated`; unset: a local model's manifest's, [] any",
+    "model.target_languages": "languages it translates into; unset: its manifest's, [] any",
     "model.decoding_length_ratio": "output limit = ratio × source tokens + slack ...",
     "model.decoding_length_slack": "... capped at max_decoding_length; hitting it flags "
     "`output_length_limit`",
@@ -110,13 +123,15 @@ METRICS = {
     Metric.SEGMENTS_DEGENERATE: "translations the guard flagged",
     Metric.SEGMENTS_RETRIED: "segments retried with safer decoding",
     Metric.SEGMENTS_DEGENERATE_AFTER_RETRY: "segments still degenerate after the retry",
+    Metric.SEGMENTS_LOW_CONFIDENCE: "translations flagged low_confidence (score under "
+    "guard.low_confidence_score)",
     Metric.SEGMENTS_DEDUPLICATED: "segments not translated because an identical one was",
     Metric.DEDUP_SOURCE_TOKENS_SAVED: "source tokens dedup saved from translation",
     Metric.DOCUMENTS_REUSED: "incremental runs: documents taken from the previous run",
     Metric.DOCUMENTS_NEW_OR_CHANGED: "incremental runs: documents translated again",
     Metric.PARAGRAPHS: "paragraphs split from read documents",
     Metric.LANGUAGE_DOCUMENT_FALLBACKS: "paragraphs that took the document's language",
-    Metric.PARAGRAPHS_SENTENCE_SPLIT: "paragraphs over max_input_tokens, split into sentences",
+    Metric.PARAGRAPHS_SENTENCE_SPLIT: "paragraphs translated as several pieces (sentences)",
     Metric.SEGMENTS_PASSTHROUGH: "segments already in the target language, or with no letters",
     Metric.SEGMENTS_UNTRANSLATED: "segments with no route (reason in the `error` column)",
     Metric.SEGMENTS_TRANSLATED: "segments written with status translated (as in the summary)",
@@ -155,10 +170,10 @@ COLUMNS = {
     Column.SCORE: "hypothesis log-probability per token (0 is best)",
     Column.SOURCE_TOKENS: "model input tokens",
     Column.TARGET_TOKENS: "model output tokens",
-    Column.FLAGS: "warnings: on a segment lang_from_document, no_letters, sentence_split, "
-    "forced_split, output_length_limit, code_block, glossary, repetition, retried, ...; on a "
-    "document invalid_utf8_bytes:N (bad bytes replaced by U+FFFD), encoding_guessed, "
-    "encoding_uncertain",
+    Column.FLAGS: "warnings: on a segment lang_from_document, lang_script_bound, no_letters, "
+    "no_words, sentence_split, forced_split, output_length_limit, code_block, glossary, "
+    "repetition, retried, low_confidence, ...; on a document invalid_utf8_bytes:N (bad bytes "
+    "replaced by U+FFFD), encoding_guessed, encoding_uncertain",
     Column.ERROR: "why a segment failed or was not translated",
     Column.ENCODING: "encoding the file was decoded with (detected, or read.encoding)",
     Column.N_SEGMENTS: "segments of the document",

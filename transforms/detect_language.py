@@ -1,8 +1,12 @@
 """DetectLanguage: a language and confidence for every paragraph of a document.
 
 Detection is text.langid's. Paragraphs that are too short or too uncertain to
-trust (names, signatures, dates) take the document's dominant language, and a
-language hint (per run, or per document from the input) overrides detection.
+trust (names, signatures, dates) take the document's dominant language, unless that
+language is not written in the paragraph's script (Han or Cyrillic text is never
+English): then the paragraph keeps its own detection, flagged. A language hint (per
+run, or per document from the input) overrides detection. Paragraphs with no letters,
+or no words (hex dumps, hashes, number tables: text.scripts), get no language and
+pass through.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from core.metrics import counter
 from core.names import Metric
 from core.records import Segment
 from text.langid import letter_count, load_identifier
+from text.scripts import has_words, script_of, written_in
 
 if TYPE_CHECKING:
     from py3langid.langid import LanguageIdentifier
 
 NO_LETTERS_FLAG = "no_letters"
 DOCUMENT_FALLBACK_FLAG = "lang_from_document"
+NO_WORDS_FLAG = "no_words"
+# An uncertain paragraph kept its own language: the document's is not written in its script.
+SCRIPT_BOUND_FLAG = "lang_script_bound"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,11 @@ class DetectDocumentLanguages(beam.DoFn):
             flags = seg.flags
             if letters == 0:
                 flags += (NO_LETTERS_FLAG,)
+            elif lang is None:
+                flags += (NO_WORDS_FLAG,)
+            elif not trusted and dominant and not written_in(dominant, script_of(seg.source_text)):
+                flags += (SCRIPT_BOUND_FLAG,)
+                lang = lang if written_in(lang, script_of(seg.source_text)) else None
             elif not trusted and dominant:
                 self.fallbacks.inc()
                 lang, flags = dominant, flags + (DOCUMENT_FALLBACK_FLAG,)
@@ -69,6 +82,8 @@ class DetectDocumentLanguages(beam.DoFn):
         hint = seg.source_lang_hint or self.settings.source_lang
         if letters == 0:
             return None, None, 0, False
+        if not has_words(seg.source_text):
+            return None, None, letters, False
         if hint:
             return hint, 1.0, letters, True
         if self._identifier is None:

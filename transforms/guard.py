@@ -44,6 +44,7 @@ TOO_SHORT_FLAG = "length_ratio_low"
 WRONG_LANGUAGE_FLAG = "wrong_language"
 RETRIED_FLAG = "retried"
 RETRY_DEGENERATE_FLAG = "retry_degenerate"
+LOW_CONFIDENCE_FLAG = "low_confidence"
 _MAX_UNIT = 64
 
 
@@ -66,6 +67,9 @@ class GuardSettings:
     # n-grams (names, numbers, "of the"), which this would forbid.
     retry_no_repeat_ngram_size: int = 0
     fail_degenerate: bool = True
+    # A translation whose score (mean log-probability per target token) is below this is
+    # flagged `low_confidence`; calibrated in docs/quality.md. None: never.
+    low_confidence_score: float | None = -0.75
 
     def length_range(self, source: str | None, target: str | None) -> tuple[float, float]:
         low, high = self.length_ratios.get(
@@ -149,6 +153,7 @@ class GuardSegments(beam.DoFn):
         self.flagged = counter(Metric.SEGMENTS_DEGENERATE)
         self.retried = counter(Metric.SEGMENTS_RETRIED)
         self.still_degenerate = counter(Metric.SEGMENTS_DEGENERATE_AFTER_RETRY)
+        self.low_confidence = counter(Metric.SEGMENTS_LOW_CONFIDENCE)
 
     def setup(self) -> None:
         self._checks = DegenerateOutput(self.settings, self.language)
@@ -167,7 +172,7 @@ class GuardSegments(beam.DoFn):
             return
         reasons = self._checks.reasons(seg, seg.translated_text, OUTPUT_LIMIT_FLAG in seg.flags)
         if not reasons:
-            yield seg
+            yield self._confidence(seg)
             return
         self.flagged.inc()
         seg = seg.replace(flags=seg.flags + tuple(r for r in reasons if r not in seg.flags))
@@ -186,7 +191,15 @@ class GuardSegments(beam.DoFn):
             flags=seg.flags + (RETRIED_FLAG,),
         )
         again = self._checks.reasons(seg, hypothesis.text, hypothesis.hit_length_limit)
-        yield self._settle(seg, again) if again else seg
+        yield self._settle(seg, again) if again else self._confidence(seg)
+
+    def _confidence(self, seg: Segment) -> Segment:
+        """The segment, flagged `low_confidence` if its score is under the threshold."""
+        threshold = self.settings.low_confidence_score
+        if threshold is None or seg.score is None or seg.score >= threshold:
+            return seg
+        self.low_confidence.inc()
+        return seg.replace(flags=seg.flags + (LOW_CONFIDENCE_FLAG,))
 
     def _retry(self, seg: Segment) -> tuple[Hypothesis | None, str]:
         model = self._models[seg.model_name]

@@ -32,7 +32,8 @@ GLOSSARY_FLAG = "glossary"
 @dataclass(frozen=True)
 class ProtectSettings:
     # Which spans become placeholders: code (inline and fenced), url, email, number (with a
-    # unit or currency), markup (Markdown/HTML, line breaks); [] protects none.
+    # unit or currency), markup (Markdown/HTML, line breaks), identifier (order numbers,
+    # hashes); [] protects none.
     kinds: list[str] = field(default_factory=lambda: list(SPAN_KINDS))
     # Tab-separated glossary file (text/glossary.py has the format).
     glossary: str | None = None

@@ -1,7 +1,8 @@
 """RouteSegments: decide per paragraph and target language what happens to it.
 
 A paragraph already in the target language, or with no letters at all
-(numbers, URLs, emoji, punctuation), passes through unchanged. Otherwise the
+(numbers, URLs, emoji, punctuation) or no words (hex dumps, hashes), passes
+through unchanged. Otherwise the
 route for (source language → target) names the model: an exact source match
 first, then a `*` route. No route, or a multilingual model without a token for
 the language, leaves the paragraph untranslated with the reason.
@@ -18,7 +19,7 @@ from backends import ModelSettings
 from core.metrics import counter
 from core.names import Metric
 from core.records import Segment, SegmentStatus
-from transforms.detect_language import NO_LETTERS_FLAG
+from transforms.detect_language import NO_LETTERS_FLAG, NO_WORDS_FLAG
 
 ANY_SOURCE = "*"
 
@@ -45,6 +46,11 @@ class RouteTable:
         model = self.models[name]
         if model.multilingual and model.language_token(source) is None:
             return None, f"model {name!r} has no language token for {source!r}"
+        if not model.translates(source, target):
+            return None, (
+                f"model {name!r} does not translate {source} → {target} (its languages: "
+                f"{', '.join(model.source_languages)} → {', '.join(model.target_languages) or '*'})"
+            )
         return name, None
 
 
@@ -63,7 +69,7 @@ class RouteDocumentSegments(beam.DoFn):
     def _route(self, seg: Segment, target: str) -> Segment:
         if seg.status is not None:
             return seg.replace(target_lang=target)
-        if NO_LETTERS_FLAG in seg.flags or seg.source_lang == target:
+        if NO_LETTERS_FLAG in seg.flags or NO_WORDS_FLAG in seg.flags or seg.source_lang == target:
             self.passthrough.inc()
             return seg.replace(
                 target_lang=target,

@@ -1,13 +1,18 @@
-"""SegmentLongParagraphs: tokenize, and split paragraphs over the model's input limit.
+"""SegmentParagraphs: cut paragraphs into the units the model translates, and tokenize them.
 
-CTranslate2 silently truncates sources at `max_input_length`; we never let it.
-A paragraph over `max_input_tokens` is split into sentences, a sentence still over the
-limit at whitespace, and a single overlong word by characters (text.sentences).
+With `unit: sentence` (the default) every paragraph is translated sentence by sentence:
+a real model given a multi-sentence paragraph whole translates it much worse
+(docs/quality.md). With `unit: paragraph` only a paragraph over `max_input_tokens` is cut.
+Either way a sentence still over the limit is cut at whitespace, and a single overlong
+word by characters (text.sentences): CTranslate2 silently truncates sources at
+`max_input_length`, and we never let it. The pieces keep the exact whitespace between
+them, so the paragraph is rebuilt byte for byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import apache_beam as beam
 
@@ -16,14 +21,25 @@ from backends.base import Tokenizer
 from core.metrics import counter
 from core.names import Metric, Stage
 from core.records import Segment, exception_name
-from text.sentences import split_to_limit
+from text.sentences import SENTENCE_SPLIT_FLAG, split_to_limit
+
+SENTENCE_UNIT = "sentence"
+PARAGRAPH_UNIT = "paragraph"
+UNITS = (SENTENCE_UNIT, PARAGRAPH_UNIT)
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    # What the model is given: each sentence, or each paragraph (cut only over the limit).
+    unit: str = SENTENCE_UNIT
 
 
 class SegmentParagraphs(beam.DoFn):
-    """Adds the model input tokens to each segment to translate, splitting long ones."""
+    """Adds the model input tokens to each segment to translate, cutting it into units."""
 
-    def __init__(self, backends: dict[str, ModelBackend]) -> None:
+    def __init__(self, backends: dict[str, ModelBackend], settings: SegmentSettings) -> None:
         self.backends = backends
+        self.settings = settings
         self.split_paragraphs = counter(Metric.PARAGRAPHS_SENTENCE_SPLIT)
 
     def setup(self) -> None:
@@ -47,16 +63,21 @@ class SegmentParagraphs(beam.DoFn):
             self._tokenizers[seg.model_name] = self.backends[seg.model_name].load_tokenizer()
         tokenizer = self._tokenizers[seg.model_name]
         limit = self.backends[seg.model_name].settings.max_input_tokens
-        tokens = tokenizer.encode(seg.source_text, seg.source_lang)
-        if len(tokens) <= limit:
-            return [seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))]
-        self.split_paragraphs.inc()
-        parts, flags = split_to_limit(
+        flags: list[str] = []
+        if self.settings.unit == PARAGRAPH_UNIT:
+            tokens = tokenizer.encode(seg.source_text, seg.source_lang)
+            if len(tokens) <= limit:
+                return [seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))]
+            flags.append(SENTENCE_SPLIT_FLAG)
+        parts, forced = split_to_limit(
             seg.source_text,
             seg.source_lang,
             lambda text: len(tokenizer.encode(text, seg.source_lang)),
             limit,
         )
+        flags += forced
+        if len(parts) > 1:
+            self.split_paragraphs.inc()
         pieces = []
         for index, (body, separator) in enumerate(parts):
             tokens = tokenizer.encode(body, seg.source_lang)
@@ -76,12 +97,16 @@ class SegmentParagraphs(beam.DoFn):
         return pieces
 
 
-class SegmentLongParagraphs(beam.PTransform):
-    """Routed segments → model-ready segments within each model's input limit."""
+class SegmentIntoUnits(beam.PTransform):
+    """Routed segments → model-ready units (sentences or paragraphs) within each model's
+    input limit."""
 
-    def __init__(self, backends: dict[str, ModelBackend]) -> None:
+    def __init__(
+        self, backends: dict[str, ModelBackend], settings: SegmentSettings | None = None
+    ) -> None:
         super().__init__()
         self.backends = backends
+        self.settings = settings or SegmentSettings()
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        return segments | beam.ParDo(SegmentParagraphs(self.backends))
+        return segments | beam.ParDo(SegmentParagraphs(self.backends, self.settings))
