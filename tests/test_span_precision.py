@@ -37,10 +37,15 @@ def test_identifiers_addresses_and_real_tags_are_protected(text, protected):
         "Die Einheit systemd-mkswap@Gerät.service formatiert es.",
         "Ein 90-Grad-Winkel, well-known und snake_case.",
         "Dr. Hanna Weber, Leiterin Kundenservice",
+        "xz -d F[.Z][OPTS] entpackt die Datei.",
     ],
 )
 def test_words_the_model_must_translate_are_not_protected(text):
     assert spans(text) == []
+
+
+def test_a_reference_link_keeps_its_brackets_and_label():
+    assert spans("Siehe [die Doku][doc] hier.") == ["[", "][doc]"]
 
 
 def test_bars_are_table_markup_only_in_a_table():

@@ -75,7 +75,6 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         # Links and images: the brackets and the target; the link text is translated.
         re.compile(r"!?\[(?=[^\]\r\n]*\]\()"),
         re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\r\n]*\")?\)"),
-        re.compile(r"\[(?=[^\]\r\n]*\]\[)|\]\[[^\]\r\n]*\]"),
         # Emphasis that opens before or closes after a non-space (not inside words: snake_case).
         re.compile(r"(?<![\w*_~\\])(?:\*{1,3}|_{1,3}|~~)(?=[^\s*_~])"),
         re.compile(r"(?<=[^\s*_~\\])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"),
@@ -91,6 +90,9 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
 # or a line that starts with a bar): `{A|B}` in a synopsis is text.
 _TABLE_BAR = re.compile(r"[ \t]*\|[ \t]*")
 _MARKDOWN_TABLE = re.compile(r"^[ \t]*\||^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", re.M)
+# Reference links `[text][label]`: the opening bracket and `][label]` (the text is translated);
+# not after a word or a bracket (`F[.Z][OPTS]` in an option synopsis is text).
+_REFERENCE_LINK = re.compile(r"(?<![\w\]])(\[)[^\]\r\n]*(\]\[[^\]\r\n]*\])")
 _FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
@@ -143,6 +145,9 @@ def find_spans(
     patterns = {kind: list(_PATTERNS[kind]) for kind in kinds}
     if MARKUP in patterns and _MARKDOWN_TABLE.search(text):
         patterns[MARKUP].append(_TABLE_BAR)
+    if MARKUP in patterns:
+        for link in _REFERENCE_LINK.finditer(text):
+            candidates += [link.span(1), link.span(2)]
     for kind in kinds:
         for pattern in patterns[kind]:
             for match in pattern.finditer(text):
