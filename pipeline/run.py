@@ -33,8 +33,8 @@ from pipeline.options import TranslationOptions
 from pipeline.outcome import MAX_FAILED_FRACTION, NoInputError, check_inputs, too_many_failures
 from pipeline.output import StagedOutput, new_run_id
 from pipeline.progress import track_progress
-from pipeline.resume import attempts_report, start_attempt, uncommitted
 from pipeline.quality_gate import low_confidence_exit_code
+from pipeline.resume import attempts_report, start_attempt, uncommitted
 from pipeline.run_info import write_run_info
 from pipeline.validate import check_run
 from pipeline.write_documents import check_documents_dir, commit_documents, write_documents
