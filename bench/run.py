@@ -77,6 +77,8 @@ class Bench:
                 "max_input_tokens": self.settings.max_input_tokens,
             },
             "translate": translate,
+            # The raw systems translate whole paragraphs: the same unit keeps the work equal.
+            "segment": {"unit": "paragraph"},
             # Random weights with forced lengths are degenerate by construction: the guard
             # would retry every segment. Its own cost is measured apart (README: Fidelity).
             "guard": {"enabled": False},
