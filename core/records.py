@@ -50,7 +50,7 @@ class SourceDocument:
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """One translatable unit: a paragraph, or a sentence of an over-long paragraph.
+    """One translatable unit: a sentence (or a paragraph, with `segment.unit: paragraph`).
 
     `prefix` + `source_text` + `separator`, concatenated over a document's segments
     in (paragraph_index, sentence_index) order, is the document byte for byte.
