@@ -15,7 +15,7 @@ MODEL ?=
 TARGETS ?= en
 MODEL_OUT ?=
 
-.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-memory quality
+.PHONY: install install-gcp models run run-portable dataflow-dryrun eval test lint format clean convert docs bench bench-gpu bench-memory quality
 
 install: $(STAMP)
 
@@ -85,6 +85,10 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m bench.run $(ARGS)
+
+# On a GPU machine (bench/README.md, GPU): pipeline vs raw CTranslate2 vs HF generate.
+bench-gpu: $(BENCH_STAMP)
+	$(PY) -m bench.gpu $(ARGS)
 
 bench-memory: $(BENCH_STAMP) models
 	$(PY) -m bench.memory $(ARGS)

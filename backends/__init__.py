@@ -3,9 +3,12 @@
 from backends.base import Decoding, Hypothesis, ModelBackend, PendingBatch, TranslationModel
 from backends.ct2 import CTranslate2Backend
 from backends.settings import EXECUTION_SETTINGS, MODEL_STYLES, ModelSettings
+from backends.shared import SharedCTranslate2Backend
 
 # A new backend: one module in this package and one line here.
-BACKENDS: dict[str, type[ModelBackend]] = {CTranslate2Backend.name: CTranslate2Backend}
+BACKENDS: dict[str, type[ModelBackend]] = {
+    backend.name: backend for backend in (CTranslate2Backend, SharedCTranslate2Backend)
+}
 
 
 def backend_for(settings: ModelSettings) -> ModelBackend:

@@ -116,6 +116,10 @@ class ModelBackend(ABC):
         """Segments per model batch; 0: a whole bucket is one batch."""
         return self.settings.resolved_max_batch_size()
 
+    def token_budget(self) -> int:
+        """Source tokens per batch the model's device wants (`batch_token_budget: 0`)."""
+        return self.settings.resolved_token_budget()
+
     def shared_model(self) -> TranslationModel:
         """This process's instance: the stages that use the model (translate, the guard's
         retry) and every DoFn instance of a multi-threaded worker share one. One instance

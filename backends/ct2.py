@@ -22,6 +22,7 @@ class CTranslate2Model(TranslationModel):
         self.translator = ctranslate2.Translator(
             settings.path,
             device=settings.device,
+            device_index=settings.resolved_device_index(),
             compute_type=settings.resolved_compute_type(),
             inter_threads=inter_threads,
             intra_threads=intra_threads,
@@ -134,6 +135,12 @@ def check_device(model: ModelSettings, key: str) -> None:
         raise ConfigError(
             f"{key}.device: cuda, but CTranslate2 sees no CUDA device on this machine; "
             "set `device: cpu` (--device cpu) or run where a GPU is visible"
+        )
+    missing = [index for index in model.device_index if index >= gpus]
+    if model.device == "cuda" and missing:
+        raise ConfigError(
+            f"{key}.device_index: GPU {missing[0]} does not exist here (CTranslate2 sees "
+            f"{gpus}: 0 to {gpus - 1}); leave device_index empty to use every GPU"
         )
     device = "cuda" if model.device == "cuda" or (model.device == "auto" and gpus) else "cpu"
     wanted = model.resolved_compute_type()

@@ -12,10 +12,21 @@ MODEL_STYLES = ("pair", "nllb", "m2m")
 
 # Where and how fast a model runs, not what it outputs: left out of the settings
 # fingerprint (pipeline.config), so changing one does not invalidate a previous run.
-EXECUTION_SETTINGS = ("path", "inter_threads", "intra_threads", "max_batch_size", "backend")
+EXECUTION_SETTINGS = (
+    "path",
+    "inter_threads",
+    "intra_threads",
+    "max_batch_size",
+    "backend",
+    "device_index",
+)
 # The limits a model gets when the config leaves them unset and its manifest allows more.
 LIMIT_DEFAULTS = {"max_input_tokens": 512, "max_decoding_length": 1024}
 MANIFEST_DEFAULTS = {**LIMIT_DEFAULTS, "source_languages": [], "target_languages": []}
+# Source tokens per batch by device (`translate.batch_token_budget: 0`). On an H200 whole
+# length groups decoded 1.85x faster than batches of 256 sentences (bench/README.md, GPU),
+# so a GPU's budget is ~1,000 sentences of 64 tokens.
+TOKEN_BUDGETS = {"cpu": 8192, "cuda": 65536}
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,9 @@ class ModelSettings:
     # Which implementation loads and runs the model (`backends.BACKENDS`).
     backend: str = "ctranslate2"
     device: str = "cpu"
+    # GPUs this process uses, one model copy on each, batches spread over them; empty:
+    # every GPU the process sees (CUDA_VISIBLE_DEVICES decides).
+    device_index: list[int] = field(default_factory=list)
     compute_type: str = "default"
     beam_size: int = 2
     # None: the model's manifest limit, at most the default below (a longer unit only
@@ -115,6 +129,18 @@ class ModelSettings:
         if self.max_batch_size:
             return self.max_batch_size
         return 128 if self.device == "cpu" else 0
+
+    def resolved_device_index(self) -> list[int]:
+        """The GPUs (CTranslate2 `device_index`): one model copy on each."""
+        if self.device_index or self.device != "cuda":
+            return list(self.device_index) or [0]
+        import ctranslate2
+
+        return list(range(max(1, ctranslate2.get_cuda_device_count())))
+
+    def resolved_token_budget(self) -> int:
+        """Source tokens per batch when `translate.batch_token_budget` is 0."""
+        return TOKEN_BUDGETS["cpu" if self.device == "cpu" else "cuda"]
 
     def resolved_compute_type(self) -> str:
         if self.compute_type != "default":

@@ -45,8 +45,9 @@ def train_sentencepiece(sentences: int = 60000) -> bytes:
     return buffer.getvalue()
 
 
-def build(out: Path, seed: int = 0) -> Path:
-    """Writes `out/hf` (transformers) and `out/ct2` (CTranslate2 int8); returns `out`."""
+def build(out: Path, seed: int = 0, quantization: str = "int8") -> Path:
+    """Writes `out/hf` (transformers) and `out/ct2` (CTranslate2, int8 weights for CPUs,
+    float16 for GPUs); returns `out`."""
     import ctranslate2
     import sentencepiece as spm
     import torch
@@ -95,10 +96,11 @@ def build(out: Path, seed: int = 0) -> Path:
     converter = ctranslate2.converters.TransformersConverter(
         str(hf_dir), copy_files=["source.spm", "target.spm"]
     )
-    converter.convert(str(ct2_dir), quantization="int8", force=True)
+    converter.convert(str(ct2_dir), quantization=quantization, force=True)
     write_manifest(ct2_dir, MODEL_ID)  # the sha256 of each file, verified before a run
     size = (ct2_dir / "model.bin").stat().st_size / 1e6
-    print(f"built {ct2_dir} ({size:.0f} MB int8) and {hf_dir} in {time.time() - started:.0f} s")
+    took = time.time() - started
+    print(f"built {ct2_dir} ({size:.0f} MB {quantization}) and {hf_dir} in {took:.0f} s")
     return out
 
 

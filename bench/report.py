@@ -58,6 +58,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Benchmark {results['date']} on {machine['cpu']} ({machine['cores']} cores)",
         "",
+        *([f"GPU: {machine['gpu']}", ""] if machine.get("gpu") else []),
         "| system | " + " | ".join(title for _, title in COLUMNS) + " |",
         "|---" * (len(COLUMNS) + 1) + "|",
     ]

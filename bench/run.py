@@ -63,8 +63,9 @@ class Bench:
         count = write_documents(path, texts, self.settings.per_document, repeat_fraction, files)
         return input_pattern(path, files), count
 
-    def config(self, name: str, **translate: Any) -> Path:
-        """The pipeline config: output lengths forced to the source length."""
+    def config(self, name: str, model: dict[str, Any] | None = None, **translate: Any) -> Path:
+        """The pipeline config: output lengths forced to the source length; `model`
+        adds or overrides model settings."""
         config = {
             "target_lang": "en",
             "read": {"text_field": "text", "id_field": "id", "lang_field": "lang"},
@@ -75,7 +76,8 @@ class Bench:
                 "decoding_length_slack": 0,
                 "min_decoding_ratio": 1.0,
                 "max_input_tokens": self.settings.max_input_tokens,
-            },
+            }
+            | (model or {}),
             "translate": translate,
             # The raw systems translate whole paragraphs: the same unit keeps the work equal.
             "segment": {"unit": "paragraph"},

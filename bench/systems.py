@@ -42,9 +42,11 @@ def raw_ctranslate2(args: dict[str, Any]) -> dict[str, Any]:
         inter_threads=args["inter_threads"],
         intra_threads=args["intra_threads"],
     )
-    # With inter_threads > 1, groups are submitted asynchronously so that the
-    # translator's replicas work on several groups at once.
-    asynchronous = args["inter_threads"] > 1
+    # With inter_threads > 1 (or a GPU), groups are submitted asynchronously so that the
+    # replicas work on several groups at once (and the GPU never waits for Python).
+    asynchronous = args["inter_threads"] > 1 or args.get("device") == "cuda"
+    if args.get("device") == "cuda":  # kernel compilation and cuBLAS set-up, not timed
+        translator.translate_batch(tokens[:8], max_decoding_length=4, beam_size=1)
     started = time.perf_counter()
     pending = [
         translator.translate_batch(
@@ -72,34 +74,52 @@ def raw_ctranslate2(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def transformers_generate(args: dict[str, Any]) -> dict[str, Any]:
-    """(c) HuggingFace `generate` (float32, as users run it on CPU) on the same weights."""
+    """(c) HuggingFace `generate` on the same weights: float32 on CPU (as users run it),
+    `dtype` on a GPU. With `max_seconds`, whole length groups in a seeded random order
+    until that much time is spent (a sample of the work at full batch sizes)."""
+    import random
+
     import torch
     from transformers import MarianMTModel
 
     torch.set_num_threads(args["threads"])
+    device = args.get("device", "cpu")
+    dtype = getattr(torch, args.get("dtype", "float32"))
     hf_dir = args["hf_model"]
     vocabulary = json.loads(Path(hf_dir, "vocab.json").read_text())
     token_lists = load_tokens(args["segments"], f"{hf_dir}/source.spm")
-    token_lists = token_lists[:: args["every_nth"]]  # a uniform sample: this one is slow
-    model = MarianMTModel.from_pretrained(hf_dir).eval()
-    started, target_tokens = time.perf_counter(), 0
+    token_lists = token_lists[:: args.get("every_nth", 1)]  # a uniform sample: it is slow
+    model = MarianMTModel.from_pretrained(hf_dir).to(device=device, dtype=dtype).eval()
+    groups = list(by_length(token_lists).items())
+    random.Random(0).shuffle(groups)
+    max_seconds = args.get("max_seconds") or float("inf")
+
+    def generate(ids: list[list[int]], length: int) -> int:
+        output = model.generate(
+            input_ids=torch.tensor(ids, device=device),
+            num_beams=args["beam_size"],
+            min_new_tokens=length,
+            max_new_tokens=length,
+        )
+        return (output.shape[1] - 1) * output.shape[0]  # minus the start token
+
     with torch.inference_mode():
-        for length, indices in by_length(token_lists).items():
+        generate([[vocabulary[p] for p in token_lists[0]]] * 8, 4)  # warm-up, not timed
+        if device == "cuda":
+            torch.cuda.synchronize()
+        started, target_tokens, segments = time.perf_counter(), 0, 0
+        for length, indices in groups:
             group = [token_lists[i] for i in indices]
             for start in range(0, len(group), args["batch_size"]):
-                ids = [
-                    [vocabulary[p] for p in tokens]
-                    for tokens in group[start : start + args["batch_size"]]
-                ]
-                output = model.generate(
-                    input_ids=torch.tensor(ids),
-                    num_beams=args["beam_size"],
-                    min_new_tokens=length,
-                    max_new_tokens=length,
-                )
-                target_tokens += (output.shape[1] - 1) * output.shape[0]  # minus start token
+                batch = group[start : start + args["batch_size"]]
+                target_tokens += generate([[vocabulary[p] for p in t] for t in batch], length)
+                segments += len(batch)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            if time.perf_counter() - started > max_seconds:
+                break
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "segments": len(token_lists), "target_tokens": target_tokens}
+    return {"seconds": seconds, "segments": segments, "target_tokens": target_tokens}
 
 
 def model_load_seconds(settings: Any) -> float:

@@ -1,6 +1,19 @@
 """How segments reach a model: the batching policy and the translation memo."""
 
-from inference.batching import Buckets, batch_tokens, bucket_key, max_in_flight_tokens
+from inference.batching import (
+    Buckets,
+    batch_tokens,
+    bucket_key,
+    max_in_flight_tokens,
+    max_pending_tokens,
+)
 from inference.memo import TranslationMemo
 
-__all__ = ["Buckets", "TranslationMemo", "batch_tokens", "bucket_key", "max_in_flight_tokens"]
+__all__ = [
+    "Buckets",
+    "TranslationMemo",
+    "batch_tokens",
+    "bucket_key",
+    "max_in_flight_tokens",
+    "max_pending_tokens",
+]

@@ -33,7 +33,7 @@ def start(tmp_path: Path, model: Path, *flags: str) -> Path:
     ("flags", "message"),
     [
         (["--beam_size=0"], "model.beam_size: 0 is below the minimum 1"),
-        (["--batch_token_budget=0"], "translate.batch_token_budget: 0 is below the minimum 1"),
+        (["--batch_token_budget=-1"], "translate.batch_token_budget: -1 is below the minimum 0"),
         (["--max_input_tokens=5000"], r"model.max_input_tokens: 5000 is more than .* \(4095"),
         (["--compute_type=float16"], "model.compute_type: float16 is not supported on cpu here"),
     ],

@@ -22,15 +22,21 @@ from backends import Hypothesis, ModelBackend, PendingBatch, TranslationModel
 from core.metrics import counter, distribution
 from core.names import Metric, Stage
 from core.records import Segment, SegmentStatus, exception_name, in_global_window
-from inference import Buckets, TranslationMemo, batch_tokens, max_in_flight_tokens
+from inference import (
+    Buckets,
+    TranslationMemo,
+    batch_tokens,
+    max_in_flight_tokens,
+    max_pending_tokens,
+)
 
 OUTPUT_LIMIT_FLAG = "output_length_limit"
 
 
 @dataclass(frozen=True)
 class TranslateSettings:
-    batch_token_budget: int = 8192
-    max_pending_tokens: int = 131_072  # in buckets, per worker
+    batch_token_budget: int = 0  # 0: by the model's device (8192 on CPU, 65536 on GPU)
+    max_pending_tokens: int = 0  # in buckets, per worker; 0: 16 batches of the largest budget
     dedup: bool = True  # translate identical (route, text) segments once
     dedup_entries: int = 50_000  # translations each worker remembers for that
 
@@ -62,20 +68,21 @@ class TranslateBatches(beam.DoFn):
             name: backend.shared_model() for name, backend in self.backends.items()
         }
         self._batch_sizes = {name: backend.batch_size() for name, backend in self.backends.items()}
+        self._token_budgets = {
+            name: self.settings.batch_token_budget or backend.token_budget()
+            for name, backend in self.backends.items()
+        }
+        largest = max(self._token_budgets.values())
+        self._max_pending_tokens = self.settings.max_pending_tokens or max_pending_tokens(largest)
         entries = self.settings.memo_entries()
         self._memo = TranslationMemo(entries) if entries else None
         replicas = max(model.replicas for model in self._models.values())
-        self._max_in_flight_tokens = max_in_flight_tokens(
-            replicas, self.settings.batch_token_budget
-        )
+        self._max_in_flight_tokens = max_in_flight_tokens(replicas, largest)
 
     def start_bundle(self) -> None:
         if self._memo:
             self._memo.start_bundle()
-        settings = self.settings
-        self._buckets = Buckets(
-            settings.batch_token_budget, settings.max_pending_tokens, self._batch_sizes
-        )
+        self._buckets = Buckets(self._token_budgets, self._max_pending_tokens, self._batch_sizes)
         # Submitted batches, oldest first, collected in that order once done.
         self._in_flight: deque[InFlight] = deque()
         self._in_flight_tokens = 0
