@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from backends.base import Decoding, Hypothesis, ModelBackend, TranslationModel
+from backends.base import Decoding, Hypothesis, TranslationModel
 from backends.ct2 import CTranslate2Backend, CTranslate2Model
 from backends.settings import ModelSettings
 from backends.store import model_id
@@ -127,7 +127,6 @@ class MergingTranslator:
                     request.settle(result if isinstance(result, Exception) else result[start:end])
                     start = end
 
-
     def _count(self, requests: int, segments: int) -> None:
         merged = self._merged
         merged[0], merged[1], merged[2] = merged[0] + 1, merged[1] + requests, merged[2] + segments
@@ -174,7 +173,8 @@ class SharedModelClient(TranslationModel):
     def submit(
         self, batch: list[list[str]], target_langs: list[str], decoding: Decoding | None = None
     ) -> RemoteBatch:
-        return RemoteBatch(self._calls.submit(self._server.translate, batch, target_langs, decoding))
+        call = self._calls.submit(self._server.translate, batch, target_langs, decoding)
+        return RemoteBatch(call)
 
 
 class SharedCTranslate2Backend(CTranslate2Backend):

@@ -28,8 +28,11 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def measure(system: str, args: dict[str, Any], log: Path) -> dict[str, Any]:
-    """The system's JSON result plus `peak_rss_mb` and `process_seconds` (wall, all of it)."""
+def measure(
+    system: str, args: dict[str, Any], log: Path, timeout: float | None = None
+) -> dict[str, Any]:
+    """The system's JSON result plus `peak_rss_mb` and `process_seconds` (wall, all of it);
+    a system still running after `timeout` seconds is killed (RuntimeError)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with log.open("w") as errors:
@@ -41,6 +44,10 @@ def measure(system: str, args: dict[str, Any], log: Path) -> dict[str, Any]:
         )
         process, peak = psutil.Process(child.pid), 0
         while child.poll() is None:
+            if timeout and time.perf_counter() - started > timeout:
+                for member in (*process.children(recursive=True), process):
+                    member.kill()
+                raise RuntimeError(f"{system} ran over {timeout} s and was stopped; see {log}")
             try:
                 peak = max(peak, tree_rss(process))
             except psutil.NoSuchProcess:

@@ -90,18 +90,22 @@ class Bench:
         path.write_text(yaml.safe_dump(config))
         return path
 
-    def pipeline(self, name: str, corpus: str, config: Path, *flags: str) -> dict[str, Any]:
+    def pipeline(
+        self, name: str, corpus: str, config: Path, *flags: str, timeout: float | None = None
+    ) -> dict[str, Any]:
         args = {
             "config": str(config),
             "input": str(corpus),
             "output": str(self.out / "runs" / name),
             "flags": list(flags),
         }
-        return self.system("this_pipeline", name, args)
+        return self.system("this_pipeline", name, args, timeout)
 
-    def system(self, system: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    def system(
+        self, system: str, name: str, args: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
         print(f"[bench] {name} ...", flush=True)
-        result = measure(system, args, self.out / "logs" / f"{name}.log")
+        result = measure(system, args, self.out / "logs" / f"{name}.log", timeout)
         result["tokens_per_second"] = round(result["target_tokens"] / result["seconds"], 1)
         result["load_average_after"] = round(os.getloadavg()[0], 2)  # others' work on the cores
         print(

@@ -34,7 +34,9 @@ link_cublas12() {
     export LD_LIBRARY_PATH=/tmp/cublas12:$lib:${LD_LIBRARY_PATH:-}
 }
 
-export PYTHONPATH=$PWD:$SITE PYTHONUNBUFFERED=1
+# The driver compiles CTranslate2's kernels for a newer GPU at the first load: a cache large
+# enough to keep them spares every later process (a worker each) from compiling again.
+export PYTHONPATH=$PWD:$SITE PYTHONUNBUFFERED=1 CUDA_CACHE_MAXSIZE=4294967296
 case $phase in
 install)
     install_wheels "$2"
