@@ -41,6 +41,7 @@ class GpuBenchSettings:
     hf_batch_sizes: str = "256,1024"
     hf_dtype: str = "float16"
     hf_seconds: float = 20.0  # HF runs whole length groups in random order this long
+    hf_length: int = 0  # HF only on the segments of this many tokens (0: all)
     pipelines: str = "ctranslate2,ctranslate2_shared"  # model.backend of each pipeline run
     system_seconds: float = 240.0  # a system running longer is stopped (and recorded so)
     model_dir: str = "models/bench-opus-gpu"
@@ -141,8 +142,8 @@ class GpuBench:
         for size in map(int, s.hf_batch_sizes.split(",")):
             args = {"segments": segments, "hf_model": f"{s.model_dir}/hf", "threads": 1}
             args |= {"device": s.device, "dtype": s.hf_dtype, "beam_size": s.beam_size}
-            args |= {"batch_size": size, "max_seconds": s.hf_seconds}
-            name = f"hf_generate_batch_{size}"
+            args |= {"batch_size": size, "max_seconds": s.hf_seconds, "length": s.hf_length}
+            name = f"hf_generate_batch_{size}" + (f"_length_{s.hf_length}" if s.hf_length else "")
             self.record(name, "transformers_generate", args)
 
 

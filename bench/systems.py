@@ -89,6 +89,8 @@ def transformers_generate(args: dict[str, Any]) -> dict[str, Any]:
     vocabulary = json.loads(Path(hf_dir, "vocab.json").read_text())
     token_lists = load_tokens(args["segments"], f"{hf_dir}/source.spm")
     token_lists = token_lists[:: args.get("every_nth", 1)]  # a uniform sample: it is slow
+    if args.get("length"):  # only the segments of this many tokens
+        token_lists = [tokens for tokens in token_lists if len(tokens) == args["length"]]
     model = MarianMTModel.from_pretrained(hf_dir).to(device=device, dtype=dtype).eval()
     groups = list(by_length(token_lists).items())
     random.Random(0).shuffle(groups)
