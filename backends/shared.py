@@ -16,9 +16,8 @@ import functools
 import hashlib
 import logging
 import threading
-import time
 import uuid
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,17 +28,10 @@ from backends.settings import ModelSettings
 from backends.store import model_id
 from backends.tokenizer import SentencePieceTokenizer
 
-# A worker sends its buckets at this many tokens (the server merges them into GPU batches),
-# and keeps up to 2 x CLIENT_WINDOW x that many tokens at the server.
-CLIENT_TOKEN_BUDGET = 8192
-CLIENT_WINDOW = 8
-CLIENT_CALLS = 32  # batches a worker has at the server at once, each waiting in a thread
-# A request waiting longer than this goes next, whatever the size of its group.
-MAX_WAIT_SECONDS = 1.0
+# Batches a worker has at the server at once (each waits in a thread of its own).
+CLIENT_CALLS = 32
 LOG_EVERY = 500  # merged batches between two log lines of the server
 LOG = logging.getLogger(__name__)
-
-MergeKey = tuple[int, tuple]  # (source tokens, decoding overrides)
 
 
 @dataclass
@@ -49,11 +41,10 @@ class Request:
     batch: list[list[str]]
     target_langs: list[str]
     decoding: Decoding | None
-    arrived: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     result: list[Hypothesis] | Exception | None = None
 
-    def merge_key(self) -> MergeKey:
+    def merge_key(self) -> tuple[int, tuple]:
         decoding = tuple(sorted(self.decoding.overrides().items())) if self.decoding else ()
         return len(self.batch[0]), decoding
 
@@ -62,53 +53,40 @@ class Request:
         self.done.set()
 
 
-class WaitingRequests:
-    """Requests by merge key; a key's place is that of its oldest request."""
+def merged_groups(requests: list[Request], max_tokens: int) -> list[list[Request]]:
+    """Requests of one source length and decoding together, each group up to `max_tokens`
+    source tokens (a larger request alone), longest sources first."""
+    groups: dict[tuple[int, tuple], list[list[Request]]] = defaultdict(list)
+    for request in requests:
+        key = request.merge_key()
+        open_groups = groups[key]
+        if not open_groups or (
+            (segments_in(open_groups[-1]) + len(request.batch)) * max(1, key[0]) > max_tokens
+        ):
+            open_groups.append([])
+        open_groups[-1].append(request)
+    return [group for key in sorted(groups, key=lambda k: -k[0]) for group in groups[key]]
 
-    def __init__(self, max_tokens: int) -> None:
-        self.max_tokens = max_tokens
-        self._by_key: dict[MergeKey, deque[Request]] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self._by_key)
-
-    def add(self, request: Request) -> None:
-        self._by_key.setdefault(request.merge_key(), deque()).append(request)
-
-    def take(self, now: float) -> list[Request]:
-        """The next GPU batch: the requests of the key that has waited over
-        MAX_WAIT_SECONDS, else of the key with the most tokens, up to `max_tokens`."""
-        key = next(iter(self._by_key))
-        if now - self._by_key[key][0].arrived <= MAX_WAIT_SECONDS:
-            key = max(self._by_key, key=self._tokens)
-        requests, taken, tokens = self._by_key[key], [], 0
-        length = max(1, key[0])
-        while requests:
-            adds = len(requests[0].batch) * length
-            if taken and tokens + adds > self.max_tokens:
-                break
-            taken.append(requests.popleft())
-            tokens += adds
-        if not requests:
-            del self._by_key[key]
-        return taken
-
-    def _tokens(self, key: MergeKey) -> int:
-        return sum(len(request.batch) for request in self._by_key[key]) * max(1, key[0])
+def segments_in(group: list[Request]) -> int:
+    return sum(len(request.batch) for request in group)
 
 
 class MergingTranslator:
-    """The server side: a loaded model and a dispatcher thread that sends the model one
-    merged batch whenever it has room (`depth` batches in flight): while the GPU is busy,
-    requests pile up and the batches grow."""
+    """The server side: a loaded model and a dispatcher thread that merges the waiting
+    requests whenever the model has room for another batch (`depth` in flight)."""
 
     def __init__(self, model: CTranslate2Model, max_tokens: int) -> None:
         self.model = model
+        self.max_tokens = max_tokens
         self.depth = 2 * model.replicas  # one batch decoding, one queued, per replica
-        self._waiting = WaitingRequests(max_tokens)
+        self._waiting: deque[Request] = deque()
         self._arrived = threading.Condition()
         self._merged = [0, 0, 0]  # batches sent to the model, requests and segments in them
         threading.Thread(target=self._dispatch, daemon=True, name="merge").start()
+
+    def replica_count(self) -> int:
+        return self.model.replicas
 
     def translate(
         self, batch: list[list[str]], target_langs: list[str], decoding: Decoding | None = None
@@ -116,7 +94,7 @@ class MergingTranslator:
         """Called by a worker (one server thread per connection); waits for the result."""
         request = Request(batch, target_langs, decoding)
         with self._arrived:
-            self._waiting.add(request)
+            self._waiting.append(request)
             self._arrived.notify()
         request.done.wait()
         if isinstance(request.result, Exception):
@@ -129,16 +107,18 @@ class MergingTranslator:
             with self._arrived:
                 while not self._waiting and not in_flight:
                     self._arrived.wait()
-                room = len(in_flight) < self.depth
-                if not (room and self._waiting) and not in_flight[0][1].done():
-                    self._arrived.wait(timeout=0.001)  # a request comes, or a batch ends
-                group = self._waiting.take(time.monotonic()) if room and self._waiting else []
-            if group:
+                if not self._waiting and not in_flight[0][1].done():
+                    self._arrived.wait(timeout=0.002)  # a request, or the oldest batch ends
+                taken = list(self._waiting) if len(in_flight) < self.depth else []
+                if taken:
+                    self._waiting.clear()
+            for group in merged_groups(taken, self.max_tokens):
+                decoding = group[0].decoding
                 batch = [tokens for request in group for tokens in request.batch]
                 langs = [lang for request in group for lang in request.target_langs]
-                in_flight.append((group, self.model.submit(batch, langs, group[0].decoding)))
+                in_flight.append((group, self.model.submit(batch, langs, decoding)))
                 self._count(len(group), len(batch))
-            while in_flight and in_flight[0][1].done():
+            while in_flight and (in_flight[0][1].done() or len(in_flight) >= self.depth):
                 group, pending = in_flight.popleft()
                 result = pending.result()
                 start = 0
@@ -183,13 +163,12 @@ class SharedModelClient(TranslationModel):
         self.model_id = model_id(settings.path)
         self.tokenizer = SentencePieceTokenizer(settings)
         self._server = connect()
+        self._replicas = self._server.replica_count()
         self._calls = ThreadPoolExecutor(CLIENT_CALLS, thread_name_prefix="shared-model")
 
     @property
     def replicas(self) -> int:
-        """Sets how much a worker keeps at the server (`max_in_flight_tokens`): enough
-        for the server to merge while its requests wait."""
-        return CLIENT_WINDOW
+        return self._replicas
 
     def submit(
         self, batch: list[list[str]], target_langs: list[str], decoding: Decoding | None = None
@@ -208,10 +187,6 @@ class SharedCTranslate2Backend(CTranslate2Backend):
         super().__init__(settings)
         # The workers of one run share a server; another run gets its own.
         self.run_scope = uuid.uuid4().hex[:12]
-
-    def token_budget(self) -> int:
-        """What a worker's bucket holds before it goes to the server (which merges)."""
-        return CLIENT_TOKEN_BUDGET
 
     def load_model(self) -> SharedModelClient:
         from apache_beam.utils.multi_process_shared import MultiProcessShared

@@ -74,8 +74,29 @@ def markdown(results: dict[str, Any]) -> str:
     if "dedup_identical_outputs" in results:
         identical = json.dumps(results["dedup_identical_outputs"])
         lines += ["", f"`dedup_identical_outputs`: `{identical}`"]
+    lines += compute_type_lines(results.get("compute_types"))
+    if "note" in results:
+        lines += ["", results["note"]]
     lines += ["", f"Settings: `{json.dumps(results['settings'])}`", ""]
     return "\n".join(lines)
+
+
+def compute_type_lines(figures: dict[str, Any] | None) -> list[str]:
+    """The compute types of a real model (bench/compute_types.py), as a table."""
+    if not figures:
+        return []
+    lines = [
+        "",
+        f"Compute types of `{figures['model']}` on {figures['device']} "
+        f"(beam {figures['beam_size']}): default by measurement **{figures['default']}**",
+        "",
+        "| compute type | chrF | BLEU | target tokens/s | sentences differing when batches halved |",
+        "|---|---|---|---|---|",
+    ]
+    for name, f in figures["types"].items():
+        cells = ("chrf", "bleu", "target_tokens_per_second", "differ_when_batches_halved")
+        lines.append(f"| {name} | " + " | ".join(str(f.get(key, "")) for key in cells) + " |")
+    return lines
 
 
 def write_results(results: dict[str, Any], directory: Path, suffix: str = "") -> Path:

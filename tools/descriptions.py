@@ -64,11 +64,14 @@ KEYS = {
     "language.source_lang": "skip detection: every paragraph is in this language",
     "language.min_letters": "paragraphs with fewer letters take the document's language",
     "language.min_confidence": "less certain paragraphs take the document's language",
-    "model.backend": "what loads and runs the model: ctranslate2 (backends/)",
+    "model.backend": "what loads and runs the model: ctranslate2 (one model per worker "
+    "process), or ctranslate2_shared (one model per machine shared by its worker processes: "
+    "one GPU fed by many; backends/)",
     "model.path": "CTranslate2 model directory (model.bin, SentencePiece files)",
     "model.device": "cpu, cuda or auto; cuda needs a GPU CTranslate2 can see",
-    "model.compute_type": "default (int8 on CPU, int8_float16 on GPU) or any type the "
-    "device supports",
+    "model.device_index": "GPUs a process uses, one model copy on each, batches spread over "
+    "them; empty: every GPU it sees",
+    "model.compute_type": "default (int8 on CPU, float16 on GPU) or any type the device supports",
     "model.beam_size": "beam search width",
     "model.max_input_tokens": "longer units are cut (at words), never truncated; unset: a local "
     "model's manifest limit, at most 512",
@@ -83,7 +86,8 @@ KEYS = {
     "model.min_decoding_ratio": "force outputs to at least ratio × source tokens (benchmarks "
     "only: every system then does the same work)",
     "translate.max_pending_tokens": "source tokens a worker holds in buckets; over it, the "
-    "bucket holding the oldest segment is translated (bounds memory and document latency)",
+    "bucket holding the oldest segment is translated (bounds memory and document latency); "
+    "0: 16 batches of the token budget",
     "translate.dedup": "translate identical (route, text) segments once and fan out",
     "translate.dedup_entries": "translations each worker remembers for dedup (most recently "
     "used; memory stays flat)",
@@ -100,7 +104,8 @@ KEYS = {
     "routes[].source": "source language (ISO 639-1) or `*`",
     "routes[].target": "target language; must be in `target_lang`",
     "routes[].model": "`default` (the `model` section) or a name under `models`",
-    "translate.batch_token_budget": "source tokens per translation batch (equal-length batches)",
+    "translate.batch_token_budget": "source tokens per translation batch (equal-length "
+    "batches); 0: by the model's device, 8192 on CPU, 65536 on GPU",
     "resume": "continue the killed run of `output` (a run with the same settings and input "
     "does so anyway); refused, with the reason, when its settings or input differ",
     "commit": "committed units, the granularity of resume (section below)",
