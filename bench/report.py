@@ -90,7 +90,7 @@ def compute_type_lines(figures: dict[str, Any] | None) -> list[str]:
         f"Compute types of `{figures['model']}` on {figures['device']} "
         f"(beam {figures['beam_size']}): default by measurement **{figures['default']}**",
         "",
-        "| compute type | chrF | BLEU | target tokens/s | sentences differing when batches halved |",
+        "| compute type | chrF | BLEU | target tokens/s | outputs changed by halved batches |",
         "|---|---|---|---|---|",
     ]
     for name, f in figures["types"].items():
