@@ -46,6 +46,7 @@ CONFIG_KEYS = {
     "unit_documents": "commit.unit_documents",
     "translation_unit": "segment.unit",
     "max_low_confidence_fraction": "max_low_confidence_fraction",
+    "backend": "model.backend",
 }
 
 
@@ -125,6 +126,7 @@ class TranslationOptions(PipelineOptions):
             type=float,
             help="exit 6 when low-confidence text is over this share of the translated text",
         )
+        flag("backend", help="ctranslate2, or ctranslate2_shared: one model per machine")
 
     def config_overrides(self) -> dict[str, Any]:
         """Dotted config key → value: the `--set` pairs, then the flags given (which win)."""
