@@ -24,6 +24,7 @@ import sentencepiece as spm
 import yaml
 
 from bench.build_model import build
+from bench.ceiling import ceiling_for_bench
 from bench.corpus import input_pattern, paragraphs, short_paragraphs, write_documents
 from bench.measure import measure
 from bench.ratios import BATCH_SIZES, TARGET_RATIOS, Rounds, compute_ratios
@@ -283,6 +284,7 @@ def main() -> None:
     started = time.time()
     machine_before = machine_info()
     results = Bench(settings, out).run()
+    results["cpu_side_ceiling"] = ceiling_for_bench(out)  # bench/ceiling.py
     results["machine"] = machine_info() | {"load_average_at_start": machine_before["load_average"]}
     results["bench_seconds"] = round(time.time() - started, 1)
     print(f"[bench] wrote {write_results(results, RESULTS)}")
