@@ -71,7 +71,8 @@ class Bench:
             "target_lang": "en",
             "read": {"text_field": "text", "id_field": "id", "lang_field": "lang"},
             "model": {
-                "path": self.ct2,
+                # absolute: paths in a config file are relative to the file
+                "path": str(Path(self.ct2).resolve()),
                 "beam_size": self.settings.beam_size,
                 "decoding_length_ratio": 1.0,
                 "decoding_length_slack": 0,
