@@ -12,7 +12,7 @@ import apache_beam as beam
 from pipeline.config import load_config
 from pipeline.run import run
 from tests.conftest import ROOT
-from tests.test_clusters import graph_stages
+from tests.test_clusters import DRY_RUN, graph_stages
 
 CONFIG = ROOT / "configs" / "dataflow-gpu.yaml"
 IMAGE = "registry.example/corpus-translate-gpu:0.1.0"
@@ -20,18 +20,13 @@ IMAGE = "registry.example/corpus-translate-gpu:0.1.0"
 
 def test_dataflow_gpu_job_has_our_stages_an_l4_and_one_shared_model(test_models):
     model = str(test_models["swapcase"])
-    job = run(
-        [
-            f"--config={CONFIG}",
-            "--dry_run=True",
-            "--project=example-project",
-            "--temp_location=gs://example-bucket/tmp",
-            f"--sdk_container_image={IMAGE}",
-            "--input=gs://example-bucket/corpus/**",
-            "--output=gs://example-bucket/translations",
-            f"--model={model}",
-        ]
-    )["dataflow_job"]
+    mine = {"--config": str(CONFIG), "--sdk_container_image": IMAGE}
+    flags = [
+        f"{name}={mine[name]}" if name in mine else flag
+        for flag in DRY_RUN
+        for name in [flag.split("=", 1)[0]]
+    ]
+    job = run([*flags, f"--model={model}"])["dataflow_job"]
     config = load_config(str(CONFIG), {"model.path": model, "input": "x", "output": "y"})
     assert job["stages"] == graph_stages(config)
     assert job["worker_pool"]["machine_type"] == "g2-standard-16"
