@@ -57,10 +57,6 @@ def test_the_sampler_counts_model_waits_apart_from_the_stages():
     assert where(call_stack(bundle, ("/repo/transforms/segment.py", "process"))) == "segment"
     collect = ("/repo/transforms/translate.py", "_collect")
     waiting = (bundle, collect, ("/repo/backends/ct2.py", "result"))
-        bundle,
-        ("/repo/transforms/translate.py", "_collect"),
-        ("/repo/backends/ct2.py", "result"),
-    )
     assert where(call_stack(*waiting)) == MODEL_WAIT
     assert where(call_stack(bundle, ("/beam/coders/coder_impl.py", "encode"))) == RUNNER
     assert where(call_stack(("/usr/lib/python3/threading.py", "run"))) is None  # no bundle
