@@ -22,6 +22,7 @@ TARGET_RATIOS = {
     "pipeline_over_raw": ("pipeline", "raw_ctranslate2"),
     "dedup_speedup_short": ("dedup_short_on", "dedup_short_off"),
     "two_workers_speedup_short": ("workers_short_2_processes", "workers_short_1_process"),
+    "real_pipeline_over_raw": ("real_pipeline", "real_raw_ctranslate2"),
 }
 
 
@@ -101,6 +102,10 @@ def compute_ratios(
     for size in BATCH_SIZES[1:]:
         ratios[f"batch_size_{size}_speedup"] = whole / seconds(f"batch_size_{size}")
     # The targets' ratios above (from median seconds) give way to their per-round medians.
-    by_round = {name: rounds.ratios(*pair) for name, pair in TARGET_RATIOS.items()}
+    by_round = {
+        name: rounds.ratios(*pair)
+        for name, pair in TARGET_RATIOS.items()
+        if all(system in rounds.results for system in pair)  # the real model may be absent
+    }
     ratios |= {name: statistics.median(values) for name, values in by_round.items()}
     return ratios, by_round

@@ -28,6 +28,7 @@ from bench.ceiling import ceiling_for_bench
 from bench.corpus import input_pattern, paragraphs, short_paragraphs, write_documents
 from bench.measure import measure
 from bench.ratios import BATCH_SIZES, TARGET_RATIOS, Rounds, compute_ratios
+from bench.real_model import real_model_systems
 from bench.report import machine_info, write_results
 from bench.scaling import raw_processes
 from bench.settings import BenchSettings
@@ -188,6 +189,7 @@ class Bench:
             ("_short", (s.short_paragraphs, s.short_worker_paragraphs), True),
         ):
             systems |= self.dedup_and_workers(suffix, *count, short=short)
+        systems |= real_model_systems(self)
         short_segments = self.translated_segments("dedup_short_off")
         systems |= self.batch_sizes(raw, short_segments)
         systems |= raw_processes(self.system, raw, short_segments)

@@ -28,3 +28,7 @@ class BenchSettings:
     raw_max_batch_size: int = 0  # 0: a whole length group in one batch
     model_dir: str = "models/bench-opus"
     rounds: int = 3  # the TARGET_RATIOS pairs run this many times (bench/ratios.py)
+    # The real model and its development set (bench/real_model.py), natural output lengths
+    real_model: str = "../shared/models/lohelp-mul-en"
+    real_dev_set: str = "../shared/eval/lohelp-dev.jsonl"
+    real_beam_size: int = 4

@@ -54,8 +54,9 @@ def raw_ctranslate2(args: dict[str, Any]) -> dict[str, Any]:
             max_batch_size=args["max_batch_size"],
             beam_size=args["beam_size"],
             max_input_length=0,
-            min_decoding_length=length,
-            max_decoding_length=length,
+            # forced to the source length, unless the outputs are the model's own
+            **({} if args.get("natural_lengths") else {"min_decoding_length": length}),
+            max_decoding_length=512 if args.get("natural_lengths") else length,
             asynchronous=asynchronous,
         )
         for length, batch in groups.items()
@@ -151,6 +152,7 @@ def this_pipeline(args: dict[str, Any]) -> dict[str, Any]:
         "model_load_seconds": load,
         "segments": counts.get("segments_translated", 0) + counts.get("segments_deduplicated", 0),
         "counts": counts,
+        "wall_seconds": info["wall_seconds"],  # the pipeline's own clock (run.json)
         "target_tokens": _table_sum(args["output"], "segments", "target_tokens"),
     }
 
