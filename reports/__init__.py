@@ -1,8 +1,7 @@
-"""After a run: its summary (`python -m reports OUTPUT`), report.html and the evaluation
-against references (`python -m reports.evaluate`)."""
+"""After a run: its summary (`python -m reports OUTPUT`), report.html, confidence, and the
+evaluation against references (`python -m reports.evaluate`, `python -m reports.devset`).
 
-from reports.evaluate import evaluate
-from reports.html import write_html_report
-from reports.summary import ReportError, format_summary, summarize
+The package imports none of its modules itself: `python -m reports.evaluate` would otherwise
+find its own module imported before it runs (runpy warns about that)."""
 
-__all__ = ["ReportError", "evaluate", "format_summary", "summarize", "write_html_report"]
+__all__ = ["confidence", "devset", "evaluate", "html", "summary"]
