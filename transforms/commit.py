@@ -22,7 +22,9 @@ bundle's thread: a bundle runs on one thread from read to rebuild, the same fusi
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -63,7 +65,7 @@ class Unit:
     paths: tuple[str, ...]  # its input files
     block: int  # of a file's documents; 0 for a group of one-document files
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         named = "\0".join((*self.paths, str(self.block)))
         return hashlib.sha256(named.encode()).hexdigest()[:32]
@@ -101,10 +103,13 @@ def parquet_bytes(
             order.get((row[Column.SOURCE_PATH], row[Column.DOC_ID]), -1),
             row[Column.TARGET_LANG] or "",
             -1 if index is None else index,
-            json.dumps(row, sort_keys=True, default=str),
         )
 
-    ordered = sorted(rows, key=position)
+    # Rows only tie on that key where a document has several error rows; serializing every
+    # row to break ties would cost a second encoding of the unit's output.
+    ordered = []
+    for _, tied in itertools.groupby(sorted(rows, key=position), key=position):
+        ordered += sorted(tied, key=lambda row: json.dumps(row, sort_keys=True, default=str))
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pylist(ordered, schema=schema), sink, compression="zstd")
     return sink.getvalue().to_pybytes()

@@ -58,17 +58,18 @@ class MatchUnits(MatchPatterns):
 
     def process(self, pattern: str) -> Iterator[tuple[MatchedFile, ...] | beam.pvalue.TaggedOutput]:
         group: list[MatchedFile] = []
+        size = 0  # of the group's files
         for result in super().process(pattern):
             if not isinstance(result, MatchedFile):
                 yield result
             elif holds_several_documents(result.path):
                 yield (result,)
             else:
-                size = sum(f.size_in_bytes for f in group)
                 if self.settings.full(len(group), size, result.size_in_bytes):
                     yield tuple(group)
-                    group = []
+                    group, size = [], 0
                 group.append(result)
+                size += result.size_in_bytes
         if group:
             yield tuple(group)
 

@@ -67,9 +67,13 @@ class DetectDocumentLanguages(beam.DoFn):
                 flags += (NO_LETTERS_FLAG,)
             elif lang is None:
                 flags += (NO_WORDS_FLAG,)
-            elif not trusted and dominant and not written_in(dominant, script_of(seg.source_text)):
+            elif (
+                not trusted
+                and dominant
+                and not written_in(dominant, script := script_of(seg.source_text))
+            ):
                 flags += (SCRIPT_BOUND_FLAG,)
-                lang = lang if written_in(lang, script_of(seg.source_text)) else None
+                lang = lang if written_in(lang, script) else None
             elif not trusted and dominant:
                 self.fallbacks.inc()
                 lang, flags = dominant, flags + (DOCUMENT_FALLBACK_FLAG,)

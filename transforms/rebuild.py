@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
 
@@ -134,6 +135,13 @@ class AssembleDocuments(beam.DoFn):
         # counted on the final rows, so that they agree with the summary
         self.translated = counter(Metric.SEGMENTS_TRANSLATED)
         self.failed = counter(Metric.SEGMENTS_FAILED)
+        # One counter per name: a route's counters serve every segment that takes it.
+        self._named_counters: dict[str, Any] = {}
+
+    def _count(self, name: str, value: int = 1) -> None:
+        if name not in self._named_counters:
+            self._named_counters[name] = counter(name)
+        self._named_counters[name].inc(value)
 
     def start_bundle(self) -> None:
         self._open: dict[DocumentKey, OpenDocument] = {}
@@ -173,12 +181,13 @@ class AssembleDocuments(beam.DoFn):
         self.documents.inc()
         yield beam.pvalue.TaggedOutput(Tag.DOCUMENTS, document)
         for seg in segments:
-            counter(route_status_metric(seg.source_lang, seg.target_lang, seg.status)).inc()
+            self._count(route_status_metric(seg.source_lang, seg.target_lang, seg.status))
             if seg.status == SegmentStatus.TRANSLATED:
                 self.translated.inc()
             if seg.reused and seg.target_tokens:
-                metric = reused_tokens_metric(seg.source_lang, seg.target_lang)
-                counter(metric).inc(seg.target_tokens)
+                self._count(
+                    reused_tokens_metric(seg.source_lang, seg.target_lang), seg.target_tokens
+                )
             yield beam.pvalue.TaggedOutput(Tag.SEGMENTS, seg)
             if seg.status == SegmentStatus.FAILED:
                 self.failed.inc()

@@ -19,6 +19,7 @@ import apache_beam as beam
 
 from core.names import Column, Tag
 from core.records import ErrorRecord, Segment
+from transforms.commit import write_whole
 
 FLUSH_SECONDS = 0.5
 DOCUMENTS = Tag.DOCUMENTS
@@ -86,10 +87,7 @@ class ProcessTally:
 
     def _write(self) -> None:
         self.flushed_at = time.monotonic()
-        partial = f"{self.path}.partial"
-        with open(partial, "w") as handle:
-            json.dump(self.counts, handle)
-        os.replace(partial, self.path)
+        write_whole(self.path, json.dumps(self.counts).encode())
 
 
 class CountProgress(beam.DoFn):

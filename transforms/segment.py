@@ -69,18 +69,24 @@ class SegmentParagraphs(beam.DoFn):
             if len(tokens) <= limit:
                 return [seg.replace(pieces=tuple(tokens), source_tokens=len(tokens))]
             flags.append(SENTENCE_SPLIT_FLAG)
+        # Measuring a piece against the limit tokenizes it; the pieces kept are tokenized
+        # once, here, not again below.
+        encoded: dict[str, list[str]] = {}
+
+        def encode(text: str) -> list[str]:
+            if text not in encoded:
+                encoded[text] = tokenizer.encode(text, seg.source_lang)
+            return encoded[text]
+
         parts, forced = split_to_limit(
-            seg.source_text,
-            seg.source_lang,
-            lambda text: len(tokenizer.encode(text, seg.source_lang)),
-            limit,
+            seg.source_text, seg.source_lang, lambda text: len(encode(text)), limit
         )
         flags += forced
         if len(parts) > 1:
             self.split_paragraphs.inc()
         pieces = []
         for index, (body, separator) in enumerate(parts):
-            tokens = tokenizer.encode(body, seg.source_lang)
+            tokens = encode(body)
             last = index == len(parts) - 1
             pieces.append(
                 seg.replace(
