@@ -98,7 +98,11 @@ class PipelineConfig:
 
 def settings_fingerprint(config: PipelineConfig, glossary: Glossary | None = None) -> str:
     """sha256 of everything that decides a translation (`decisive_settings`)."""
-    decisive = decisive_settings(config, glossary)
+    return fingerprint_of(decisive_settings(config, glossary))
+
+
+def fingerprint_of(decisive: dict[str, Any]) -> str:
+    """sha256 of `decisive_settings`' result."""
     return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()
 
 

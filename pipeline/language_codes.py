@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
-from text.glossary import ANY, load_glossary
+from text.glossary import ANY, Glossary
 from text.iso639 import language_code_problem
 
 if TYPE_CHECKING:
@@ -22,8 +22,9 @@ def _check(code: object, key: str, wildcard: bool = False) -> None:
         raise ConfigError(f"{key}: {problem}")
 
 
-def check_language_codes(config: PipelineConfig) -> None:
-    """Raises ConfigError naming the key of the first unknown language code."""
+def check_language_codes(config: PipelineConfig, glossary: Glossary | None) -> None:
+    """Raises ConfigError naming the key of the first unknown language code (`glossary`:
+    the configured one, loaded)."""
     targets = config.target_lang
     for code in targets if isinstance(targets, list) else [targets]:
         _check(code, "target_lang")
@@ -35,8 +36,8 @@ def check_language_codes(config: PipelineConfig) -> None:
     for name, model in config.defined_models().items():
         for code in model.language_tokens if isinstance(model.language_tokens, dict) else ():
             _check(code, f"{config.model_key(name)}.language_tokens")
-    if config.protect.glossary:
-        for entry in load_glossary(config.protect.glossary).entries:
+    if glossary is not None:
+        for entry in glossary.entries:
             where = f"protect.glossary {config.protect.glossary} ({entry.term!r})"
             _check(entry.source_lang, where, wildcard=True)
             _check(entry.target_lang, where, wildcard=True)

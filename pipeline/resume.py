@@ -25,7 +25,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from core.errors import ConfigError
 from core.names import File, Metric, RunKey, SummaryKey, UnitKey
-from pipeline.config import PipelineConfig, decisive_settings, settings_fingerprint
+from pipeline.config import PipelineConfig, decisive_settings, fingerprint_of
 from pipeline.output import StagedOutput
 from transforms.commit import write_whole
 from transforms.commit_units import CommittedUnits, UnitPlan
@@ -69,9 +69,10 @@ def killed_runs(output: StagedOutput) -> list[str]:
 
 def run_state(config: PipelineConfig) -> dict[str, Any]:
     """What a continued run must share with the killed one for its rows to be the same."""
+    decisive = decisive_settings(config)
     return {
-        UnitKey.SETTINGS_SHA256: settings_fingerprint(config),
-        UnitKey.SETTINGS: json.loads(json.dumps(decisive_settings(config), default=str)),
+        UnitKey.SETTINGS_SHA256: fingerprint_of(decisive),
+        UnitKey.SETTINGS: json.loads(json.dumps(decisive, default=str)),
         UnitKey.INPUT: list(config.input),
         UnitKey.UNIT_DOCUMENTS: config.commit.unit_documents,
         UnitKey.UNIT_BYTES: config.commit.unit_bytes,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from backends import BACKENDS, MODEL_STYLES, ModelSettings, backend_for
 from core.errors import ConfigError
 from pipeline.language_codes import check_language_codes
-from text.glossary import GlossaryError, load_glossary
+from text.glossary import Glossary, GlossaryError, load_glossary
 from text.spans import SPAN_KINDS
 from transforms.segment import UNITS
 
@@ -154,8 +154,7 @@ def check_config(config: PipelineConfig) -> None:
         raise ConfigError("max_low_confidence_fraction must be a number from 0 to 1")
     if config.segment.unit not in UNITS:
         raise ConfigError(f"segment.unit must be one of {', '.join(UNITS)}")
-    check_fidelity(config)
-    check_language_codes(config)
+    check_language_codes(config, check_fidelity(config))
     if config.read.encoding:
         try:
             codecs.lookup(config.read.encoding)
@@ -166,20 +165,24 @@ def check_config(config: PipelineConfig) -> None:
             ) from exc
 
 
-def check_fidelity(config: PipelineConfig) -> None:
+def check_fidelity(config: PipelineConfig) -> Glossary | None:
+    """Raises ConfigError for protect and guard settings no stage can use; returns the
+    glossary it loaded, if any."""
     unknown = sorted(set(config.protect.kinds) - set(SPAN_KINDS))
     if unknown:
         raise ConfigError(
             f"protect.kinds: unknown kind {unknown[0]!r}; valid: {', '.join(SPAN_KINDS)}"
         )
+    glossary = None
     if config.protect.glossary:
         try:
-            load_glossary(config.protect.glossary)
+            glossary = load_glossary(config.protect.glossary)
         except GlossaryError as exc:
             raise ConfigError(f"protect.glossary: {exc}") from exc
     for pair, bounds in config.guard.length_ratios.items():
         if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
             raise ConfigError(f"guard.length_ratios.{pair} must be [min, max] with min < max")
+    return glossary
 
 
 def check_run(config: PipelineConfig, local: bool, workers: int) -> None:
