@@ -13,16 +13,7 @@ import sys
 
 from core.names import File
 from reports.html import write_html_report
-from reports.summary import (
-    ReportError,
-    format_summary,
-    read_run_info,
-    reused_tokens_of,
-    summarize,
-    wall_seconds,
-    with_reused_tokens,
-    with_units,
-)
+from reports.summary import ReportError, format_summary, read_run_info, summary_of_run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,10 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     info = read_run_info(args.output)
     try:
-        summary = with_units(
-            with_reused_tokens(summarize(args.output, wall_seconds(info)), reused_tokens_of(info)),
-            info,
-        )
+        summary = summary_of_run(args.output, info)
         if args.html:
             print(f"wrote {write_html_report(args.output, summary, info)}")
     except ReportError as exc:

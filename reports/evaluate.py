@@ -34,7 +34,7 @@ from core.names import Column, EvalKey, File, Table
 from core.records import EvaluatedParagraph as Paragraph
 from reports.devset import is_devset, read_devset, references_by_source
 from reports.html import write_html_report
-from reports.summary import ReportError, read_run_info, summarize, wall_seconds
+from reports.summary import ReportError, read_run_info, summary_of_run
 
 C, E = Column, EvalKey
 SOURCE_REFERENCE = "source"
@@ -241,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(result), end="")
     print(f"wrote {args.run / File.EVAL_MARKDOWN} and {args.run / File.EVAL_JSON}")
     try:  # the report shows the scores from now on
-        summary = summarize(str(args.run), wall_seconds(read_run_info(str(args.run))))
-        print(f"wrote {write_html_report(str(args.run), summary, read_run_info(str(args.run)))}")
+        info = read_run_info(str(args.run))
+        summary = summary_of_run(str(args.run), info)
+        print(f"wrote {write_html_report(str(args.run), summary, info)}")
     except ReportError as exc:
         print(f"report.html not rewritten: {exc}", file=sys.stderr)
     return 0

@@ -207,5 +207,12 @@ def read_run_info(output: str) -> dict[str, Any] | None:
         return json.loads(handle.read())
 
 
+def summary_of_run(output: str, info: dict[str, Any] | None) -> dict[str, Any]:
+    """The summary of a finished run as the run printed it: its wall time, its generated
+    and reused tokens apart, its units (`info`: its run.json)."""
+    summary = summarize(output, wall_seconds(info))
+    return with_units(with_reused_tokens(summary, reused_tokens_of(info)), info)
+
+
 def wall_seconds(info: dict[str, Any] | None) -> float | None:
     return info[RunKey.WALL_SECONDS] if info else None
