@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from text.langid import load_identifier
+from text.langid import letter_count, load_identifier
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -199,7 +199,7 @@ def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:
     probe = unicodedata.normalize("NFC", text[:_PROBE_CHARS])
     ranked = dict(_identifier().rank(probe))
     language = max(languages, key=lambda code: ranked.get(code, 0.0))
-    letters = sum(1 for ch in probe if ch.isalpha())
+    letters = letter_count(probe)
     odd = oddities(probe, ALPHABETS.get(language))
     return ranked.get(language, 0.0) * max(0.0, 1 - 10 * odd / max(1, letters)), language
 

@@ -31,7 +31,12 @@ class RecordReader(Reader):
             message = f"field {settings.text_field!r} is missing or not a string"
             yield read_error(path, doc_id, "MissingText", message)
             return
-        if len(text.encode("utf-8", "surrogatepass")) > settings.max_document_bytes:
+        # Encoded once: for its size, and to know it holds no lone surrogates.
+        try:
+            size, text_is_unicode = len(text.encode("utf-8")), True
+        except UnicodeEncodeError:
+            size, text_is_unicode = len(text.encode("utf-8", "surrogatepass")), False
+        if size > settings.max_document_bytes:
             yield oversize(path, doc_id, len(text), settings.max_document_bytes)
             return
         given_id = obj.get(settings.id_field) if settings.id_field else None
@@ -44,7 +49,8 @@ class RecordReader(Reader):
             seen_ids.add(given_id)
             doc_id = given_id
         hint = obj.get(settings.lang_field) if settings.lang_field else None
-        if not all(_is_unicode(value) for value in (text, doc_id, hint) if isinstance(value, str)):
+        others = (value for value in (doc_id, hint) if isinstance(value, str))
+        if not (text_is_unicode and all(_is_unicode(value) for value in others)):
             message = "text, id or language contains lone surrogates: not valid Unicode"
             printable_id = doc_id.encode("utf-8", "backslashreplace").decode()
             yield read_error(path, printable_id, "InvalidUnicode", message)
