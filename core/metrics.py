@@ -9,6 +9,16 @@ from core.names import Metric
 NAMESPACE = "corpus"
 UNKNOWN_LANGUAGE = "und"
 
+# The counters run.json's `accounting` reports (under the same names), which a resumed run
+# adds up over its units.
+ACCOUNTED_METRICS = (
+    Metric.DOCUMENTS_READ,
+    Metric.DOCUMENTS_WRITTEN,
+    Metric.DOCUMENTS_REFUSED,
+    Metric.DOCUMENTS_INCOMPLETE,
+    Metric.READ_ERRORS,
+)
+
 
 def counter(name: Metric | str) -> Metrics.DelegatingCounter:
     return Metrics.counter(NAMESPACE, str(name))

@@ -24,6 +24,7 @@ from typing import Any
 from apache_beam.io.filesystems import FileSystems
 
 from core.errors import ConfigError
+from core.metrics import ACCOUNTED_METRICS
 from core.names import File, Metric, RunKey, SummaryKey, UnitKey
 from pipeline.config import PipelineConfig, decisive_settings, fingerprint_of
 from pipeline.output import StagedOutput
@@ -31,14 +32,6 @@ from transforms.commit import write_whole
 from transforms.commit_units import CommittedUnits, UnitPlan
 
 LOG = logging.getLogger(__name__)
-# the counts of a unit's marker that the run's accounting adds up
-ACCOUNTED = (
-    RunKey.DOCUMENTS_READ,
-    RunKey.DOCUMENTS_WRITTEN,
-    RunKey.DOCUMENTS_REFUSED,
-    RunKey.DOCUMENTS_INCOMPLETE,
-    RunKey.READ_ERRORS,
-)
 
 
 def _resume_path(staging: str, *names: str) -> str:
@@ -199,7 +192,9 @@ def start_attempt(output: StagedOutput, config: PipelineConfig, started: float) 
         attempt.plan = UnitPlan(output.run_id, config.commit, committed_units(markers))
         attempt.units_reused = len(markers)
         for marker in markers:
-            attempt.reused.update({k: marker[UnitKey.COUNTS].get(k, 0) for k in ACCOUNTED})
+            attempt.reused.update(
+                {RunKey(m.value): marker[UnitKey.COUNTS].get(m, 0) for m in ACCOUNTED_METRICS}
+            )
         LOG.info("resuming the killed run in %s: %d units committed", resumed, len(markers))
     else:
         _write_json(_resume_path(output.staging, File.RESUME_STATE), state)

@@ -15,7 +15,12 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import PipelineResult
 
 from backends.store import model_id, recorded_checksums
-from core.metrics import NAMESPACE, parse_reused_tokens_metric, parse_route_status_metric
+from core.metrics import (
+    ACCOUNTED_METRICS,
+    NAMESPACE,
+    parse_reused_tokens_metric,
+    parse_route_status_metric,
+)
 from core.names import Column, File, Metric, RunKey, Stage, SummaryKey, Table
 from pipeline.config import PipelineConfig
 from reports.summary import ReportError, reused_tokens_of, summarize, with_reused_tokens
@@ -98,15 +103,8 @@ def accounting(counts: dict[str, int], errors_dir: str) -> dict[str, Any]:
                     for row in rows
                     if row[Column.STAGE] == Stage.ACCOUNTING and row[Column.DOC_ID] is not None
                 ]
-    reported = (
-        Metric.DOCUMENTS_READ,
-        Metric.DOCUMENTS_WRITTEN,
-        Metric.DOCUMENTS_REFUSED,
-        Metric.DOCUMENTS_INCOMPLETE,
-        Metric.READ_ERRORS,
-    )
     return {
-        **{RunKey(metric.value): counts.get(metric, 0) for metric in reported},
+        **{RunKey(metric.value): counts.get(metric, 0) for metric in ACCOUNTED_METRICS},
         RunKey.VIOLATIONS: sorted(named) or violations,
         RunKey.OK: violations == 0,
     }
