@@ -10,7 +10,9 @@ GPU, which wants ~1,000-sentence batches) or one model batch (`max_batch_size` s
 128 on CPU), at
 the end of the bundle, or when the buckets together hold over `max_pending_tokens`: then
 the bucket holding the oldest segment goes, so that no document waits long for a rare
-length and memory stays flat.
+length and memory stays flat. And whenever one of the model's replicas has nothing to
+decode, the fullest bucket goes at once (`fullest`): on a corpus of many lengths few
+buckets ever fill, and a replica waiting for one idles while the runner reads.
 """
 
 from __future__ import annotations
@@ -56,6 +58,13 @@ class Buckets:
             yield self._take(key)
         while self._pending_tokens > self.max_pending_tokens:
             yield self._take(next(iter(self._buckets)))
+
+    def fullest(self, model: str | None) -> list[Segment] | None:
+        """The bucket of `model` holding the most tokens, taken; None if it has none."""
+        keys = [key for key in self._buckets if key[0] == model]
+        if not keys:
+            return None
+        return self._take(max(keys, key=lambda k: batch_tokens(self._buckets[k])))
 
     def drain(self) -> Iterator[list[Segment]]:
         """Every bucket, longest first per model: the replicas end together, not with one

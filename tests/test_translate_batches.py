@@ -11,6 +11,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from backends import ModelSettings
 from backends.ct2 import CTranslate2Backend, CTranslate2Model
 from core.records import Segment
+from inference import Buckets
 from tests.conftest import local_pipeline
 from tools.build_test_models import MAX_INPUT_TOKENS, swapcase_reference
 from transforms.translate import TranslateBatches, TranslateSegments, TranslateSettings
@@ -77,24 +78,16 @@ def test_one_replica_and_two_give_identical_segments(test_models):
     assert [batch[0].text for batch in results[0]] == [swapcase_reference(t) for t in TEXTS]
 
 
-def test_over_max_pending_tokens_the_oldest_bucket_is_translated(test_models):
-    settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
-    handlers = {"default": CTranslate2Backend(settings)}
-    translate = TranslateSettings(batch_token_budget=10**6, max_pending_tokens=10)
-    fn = TranslateBatches(handlers, translate)
-    fn.setup()
-    fn.start_bundle()
-    texts = ["Nein.", "Ja.", "Gut.", "Nein!"]
-    inputs = segments(settings, texts)
-    assert [seg.source_tokens for seg in inputs] == [5, 3, 4, 5]
+def test_over_max_pending_tokens_the_oldest_bucket_goes(test_models):
+    settings = ModelSettings(path=str(test_models["swapcase"]))
+    buckets = Buckets({"default": 10**6}, max_pending_tokens=10, batch_sizes={"default": 0})
+    nein, ja, gut, nein2 = segments(settings, ["Nein.", "Ja.", "Gut.", "Nein!"])
+    assert [seg.source_tokens for seg in (nein, ja, gut, nein2)] == [5, 3, 4, 5]
     # "Gut." brings 12 tokens in buckets: the bucket of "Nein." (the oldest) goes; then
-    # "Nein!" brings 12 again, and "Ja." goes. Buckets are collected in the order they
-    # went, whether during `process` or at the end; the rest at the end, longest first.
-    outputs = [outcome(out) for seg in inputs for out in fn.process(seg)]
-    outputs += [outcome(value.value) for value in fn.finish_bundle()]
-    order = ["Nein.", "Ja.", "Nein!", "Gut."]
-    assert outputs == [(t, "translated", swapcase_reference(t)) for t in order]
-    assert order != sorted(texts, key=len, reverse=True)  # the end of the bundle alone
+    # "Nein!" brings 12 again, and "Ja." goes; the rest at the end, longest first.
+    due = [list(buckets.add(seg)) for seg in (nein, ja, gut, nein2)]
+    assert due == [[], [], [[nein]], [[ja]]]
+    assert list(buckets.drain()) == [[nein2], [gut]]
 
 
 def test_a_bucket_split_into_smaller_batches_translates_the_same(test_models):
@@ -137,21 +130,30 @@ def test_a_full_bucket_is_queued_and_collected_once_two_per_replica_are_in_fligh
     assert outputs == [[], *translated]
 
 
-def test_a_bucket_holding_one_model_batch_is_queued_before_the_end_of_the_bundle(test_models):
-    settings = ModelSettings(
-        path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1, max_batch_size=2
-    )
+def test_buckets_give_one_model_batch_when_full_and_the_fullest_on_demand(test_models):
+    settings = ModelSettings(path=str(test_models["swapcase"]), max_batch_size=2)
+    buckets = Buckets({"default": 10**6}, max_pending_tokens=10**6, batch_sizes={"default": 2})
+    ja, nein, ja2, gut = segments(settings, ["Ja.", "Nein.", "Ja!", "Gut."])
+    assert [seg.source_tokens for seg in (ja, nein, gut)] == [3, 5, 4]
+    assert [list(buckets.add(seg)) for seg in (ja, nein, gut)] == [[], [], []]
+    # "Ja!" makes the bucket of 3 tokens one model batch: it is due at once.
+    assert list(buckets.add(ja2)) == [[ja, ja2]]
+    assert buckets.fullest("default") == [nein]  # 5 tokens against 4
+    assert buckets.fullest("other model") is None
+    assert list(buckets.drain()) == [[gut]]
+
+
+def test_an_idle_replica_gets_the_fullest_bucket_before_the_end_of_the_bundle(test_models):
+    settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
     fn = TranslateBatches(
         {"default": CTranslate2Backend(settings)},
         TranslateSettings(batch_token_budget=10**6),  # far from full by tokens
     )
     fn.setup()
     fn.start_bundle()
-    inputs = segments(settings, ["Ja.", "Nein.", "Ja!"])
-    assert [seg.source_tokens for seg in inputs] == [3, 5, 3]
-    # "Ja!" makes the bucket of 3 tokens one batch of 2: it is queued then, so it comes
-    # back first; the end of the bundle alone would queue the longest bucket first.
-    outputs = [outcome(out) for seg in inputs for out in fn.process(seg)]
-    outputs += [outcome(value.value) for value in fn.finish_bundle()]
-    order = ["Ja.", "Ja!", "Nein."]
-    assert outputs == [(t, "translated", swapcase_reference(t)) for t in order]
+    (first,) = segments(settings, ["Ja."])
+    assert list(fn.process(first)) == []
+    # Queued at once: the replica had nothing to decode.
+    assert [flight.batch for flight in fn._in_flight] == [[first]]
+    outputs = [outcome(value.value) for value in fn.finish_bundle()]
+    assert outputs == [("Ja.", "translated", swapcase_reference("Ja."))]

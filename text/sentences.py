@@ -12,6 +12,24 @@ SENTENCE_SPLIT_FLAG = "sentence_split"  # set by the caller: only a paragraph un
 FORCED_SPLIT_FLAG = "forced_split"
 _TRAILING_SPACE = re.compile(r"\s+$")
 _WORD_BOUNDARY = re.compile(r"(?<=\s)(?=\S)")
+# What can start a new sentence for pysbd in any of its languages: the languages'
+# sentence punctuation, line breaks (its line splits), `)` (its list items `a)`, `2)`),
+# its internal marks, and a dash before a quote (its quotation at the end of a sentence).
+_CUT = re.compile("[!.:;?|՜։،؟۔।။၏።፧。！．？\n\r)…ȸȹ☉☈☇☄]|-[\"'“”]")
+_FINAL_CHARS = frozenset(".!?。！？")
+
+
+def _one_sentence(text: str) -> bool:
+    """True when pysbd cannot cut `text`: no leading space (the sentence starts after it) and
+    no cut character but one final full stop, question or exclamation mark. Most segments
+    are such (headings, short sentences), and pysbd costs about half a millisecond even on
+    them."""
+    if text[:1].isspace():
+        return False
+    body = text.rstrip()
+    if body and body[-1] in _FINAL_CHARS:
+        body = body[:-1]
+    return _CUT.search(body) is None
 
 
 def _with_separators(text: str, starts: list[int]) -> list[tuple[str, str]]:
@@ -28,6 +46,8 @@ def _with_separators(text: str, starts: list[int]) -> list[tuple[str, str]]:
 
 def sentence_starts(text: str, language: str | None) -> list[int]:
     """Offsets where sentences begin, found in the original text (pysbd may alter spacing)."""
+    if _one_sentence(text):
+        return [0]
     import pysbd
     from pysbd.languages import LANGUAGE_CODES
 

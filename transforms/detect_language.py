@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ import apache_beam as beam
 from core.metrics import counter
 from core.names import Metric
 from core.records import Segment
-from text.langid import letter_count, load_identifier
+from text.langid import letter_count, load_in_background
 from text.scripts import has_words, script_of, written_in
 
 if TYPE_CHECKING:
@@ -49,9 +50,11 @@ class DetectDocumentLanguages(beam.DoFn):
         self.fallbacks = counter(Metric.LANGUAGE_DOCUMENT_FALLBACKS)
 
     def setup(self) -> None:
-        # Loaded at the first paragraph that needs it (0.6 s per worker process): a
-        # corpus that carries its languages, or a run with `source_lang`, never does.
-        self._identifier: LanguageIdentifier | None = None
+        # A run with `source_lang` never needs it; others load it while the rest of the
+        # stage sets up.
+        self._identifier: Future[LanguageIdentifier] | None = (
+            None if self.settings.source_lang else load_in_background()
+        )
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         detected = [self._detect(seg) for seg in segments]
@@ -90,9 +93,9 @@ class DetectDocumentLanguages(beam.DoFn):
             return None, None, letters, False
         if hint:
             return hint, 1.0, letters, True
-        if self._identifier is None:
-            self._identifier = load_identifier()
-        lang, prob = self._identifier.classify(seg.source_text)
+        if self._identifier is None:  # a hint for every paragraph was expected
+            self._identifier = load_in_background()
+        lang, prob = self._identifier.result().classify(seg.source_text)
         trusted = prob >= self.settings.min_confidence and letters >= self.settings.min_letters
         return lang, float(prob), letters, trusted
 

@@ -101,6 +101,19 @@ class TranslateBatches(beam.DoFn):
                 return
         for batch in self._buckets.add(seg):
             self._submit(batch)
+        self._keep_busy(seg.model_name)
+
+    def _keep_busy(self, model_name: str | None) -> None:
+        """A replica with nothing to decode gets the fullest bucket now, rather than
+        idling until a bucket fills or the bundle ends."""
+        model = self._models[model_name]
+        decoding = sum(
+            1
+            for flight in self._in_flight
+            if flight.batch[0].model_name == model_name and not flight.pending.done()
+        )
+        if decoding < model.replicas and (batch := self._buckets.fullest(model_name)):
+            self._submit(batch)
 
     def _submit(self, batch: list[Segment]) -> None:
         """Queues the batch for the model's replicas."""
