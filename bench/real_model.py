@@ -5,7 +5,8 @@ The pipeline runs with its defaults (sentence unit, guard on) and the model's ow
 raw CTranslate2 then translates exactly the sentences the pipeline translated, by length
 group, one replica per core, in one asynchronous call. Both are measured in every round
 (`real_pipeline_over_raw`). The pipeline's own clock (run.json `wall_seconds`) is recorded
-beside the in-process figure the ratio uses.
+beside the in-process figure the ratio uses, and one more run of the pipeline says where
+its time goes (`real_pipeline_timeline`: start-up, the model's work, the end).
 """
 
 from __future__ import annotations
@@ -52,4 +53,10 @@ def real_model_systems(bench: Bench) -> dict[str, dict[str, Any]]:
     }
     raw_run = functools.partial(bench.system, "raw_ctranslate2", "real_raw_ctranslate2", raw)
     systems["real_raw_ctranslate2"] = bench.tracked("real_raw_ctranslate2", raw_run)
+    # Once, beside the rounds: where the pipeline's time goes (bench/timeline.py).
+    timeline = {"config": str(config), "input": str(corpus), "flags": list(gates)}
+    timeline["output"] = str(bench.out / "runs" / "real_pipeline_timeline")
+    systems["real_pipeline_timeline"] = bench.system(
+        "pipeline_timeline", "real_pipeline_timeline", timeline
+    )
     return systems

@@ -134,13 +134,17 @@ def model_load_seconds(settings: Any) -> float:
     return time.perf_counter() - started
 
 
+def pipeline_argv(args: dict[str, Any]) -> list[str]:
+    argv = [f"--config={args['config']}", f"--output={args['output']}", "--overwrite"]
+    return [*argv, f"--input={args['input']}", *args.get("flags", [])]
+
+
 def this_pipeline(args: dict[str, Any]) -> dict[str, Any]:
     """(b) This pipeline end to end on the FnApiRunner: JSONL in, Parquet out."""
     from pipeline.config import load_config
     from pipeline.run import run
 
-    argv = [f"--config={args['config']}", f"--output={args['output']}", "--overwrite"]
-    argv += [f"--input={args['input']}", *args.get("flags", [])]
+    argv = pipeline_argv(args)
     config = load_config(args["config"], {"input": [args["input"]], "output": args["output"]})
     load = model_load_seconds(config.model)
     started = time.perf_counter()
@@ -162,10 +166,22 @@ def _table_sum(output: str, table: str, column: str) -> int:
     return sum(v or 0 for v in values)
 
 
+def pipeline_timeline(args: dict[str, Any]) -> dict[str, Any]:
+    """This pipeline as `this_pipeline` runs it, with where its time went (bench/timeline.py)."""
+    from bench.timeline import timeline
+
+    result = timeline(pipeline_argv(args))
+    result["seconds"] = result["in_process_seconds"]
+    result["segments"] = result["counts"].get("segments_translated", 0)
+    result["target_tokens"] = _table_sum(args["output"], "segments", "target_tokens")
+    return result
+
+
 SYSTEMS = {
     "raw_ctranslate2": raw_ctranslate2,
     "transformers_generate": transformers_generate,
     "this_pipeline": this_pipeline,
+    "pipeline_timeline": pipeline_timeline,
 }
 
 

@@ -40,6 +40,7 @@ from pipeline.validate import check_run
 from pipeline.write_documents import check_documents_dir, commit_documents, write_documents
 from reports.html import write_html_report
 from reports.summary import format_summary
+from text.langid import identifier
 
 LOG = logging.getLogger(__name__)
 
@@ -66,6 +67,12 @@ def local_worker_count(options: PipelineOptions) -> int:
     if direct.direct_running_mode in ("multi_processing", "multi_threading"):
         return max(1, direct.direct_num_workers or os.cpu_count() or 1)
     return 1
+
+
+def in_process(options: PipelineOptions, local: bool) -> bool:
+    """The stages run in this process (not in worker processes or on a cluster)."""
+    mode = options.view_as(DirectOptions).direct_running_mode
+    return local and mode != "multi_processing"
 
 
 def with_thread_defaults(config: PipelineConfig, workers: int) -> PipelineConfig:
@@ -111,6 +118,8 @@ def run(argv: list[str]) -> dict:
     workers = local_worker_count(options)
     if local:  # elsewhere each worker takes its own cores
         config = with_thread_defaults(config, workers)
+    if in_process(options, local) and not config.language.source_lang:
+        identifier()  # starts loading: the stages find it ready
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)
     check_run(config, local, workers)

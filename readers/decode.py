@@ -22,9 +22,8 @@ import codecs
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
-from text.langid import letter_count, load_identifier
+from text.langid import identifier, letter_count
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -153,11 +152,6 @@ def mostly_utf8(data: bytes) -> Decoded | None:
     return Decoded(text, "utf-8", (f"{FLAG_INVALID_UTF8}:{bad}",))
 
 
-@cache
-def _identifier():  # noqa: ANN202 - py3langid's LanguageIdentifier, loaded once
-    return load_identifier()
-
-
 def oddities(text: str, alphabet: str | None) -> int:
     """Characters that real text in one language and script rarely has, as a wrong code
     page makes them: controls and unassigned code points; symbols, foreign digits or
@@ -197,7 +191,7 @@ def plausibility(text: str, languages: tuple[str, ...]) -> tuple[float, str]:
     probability of the likeliest of them, lowered by its `oddities` (each one in ten
     letters takes it to zero); and that language."""
     probe = unicodedata.normalize("NFC", text[:_PROBE_CHARS])
-    ranked = dict(_identifier().rank(probe))
+    ranked = dict(identifier().result().rank(probe))
     language = max(languages, key=lambda code: ranked.get(code, 0.0))
     letters = letter_count(probe)
     odd = oddities(probe, ALPHABETS.get(language))

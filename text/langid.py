@@ -18,20 +18,28 @@ def load_identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def load_in_background() -> Future[LanguageIdentifier]:
-    """`load_identifier` in a thread of its own: its 0.6 s (mostly decompression, which
-    releases the GIL) then overlaps the model's loading instead of delaying the first
-    paragraph."""
-    loaded: Future[LanguageIdentifier] = Future()
+def identifier() -> Future[LanguageIdentifier]:
+    """This process's identifier, shared by every stage (classifying only reads it), loading
+    in a thread of its own from the first call: its 0.6 s (mostly decompression, which
+    releases the GIL) then overlaps the building of the graph and the model's loading
+    instead of delaying the first paragraph."""
+    global _loading
+    with _loading_lock:
+        if _loading is None:
+            _loading = Future()
+            threading.Thread(target=_load, args=(_loading,), daemon=True, name="langid").start()
+        return _loading
 
-    def load() -> None:
-        try:
-            loaded.set_result(load_identifier())
-        except Exception as exc:  # noqa: BLE001 - raised where the identifier is used
-            loaded.set_exception(exc)
 
-    threading.Thread(target=load, daemon=True, name="load-langid").start()
-    return loaded
+def _load(loaded: Future[LanguageIdentifier]) -> None:
+    try:
+        loaded.set_result(load_identifier())
+    except Exception as exc:  # noqa: BLE001 - raised where the identifier is used
+        loaded.set_exception(exc)
+
+
+_loading: Future[LanguageIdentifier] | None = None
+_loading_lock = threading.Lock()
 
 
 def letter_count(text: str) -> int:

@@ -22,7 +22,7 @@ import apache_beam as beam
 from core.metrics import counter
 from core.names import Metric
 from core.records import Segment
-from text.langid import letter_count, load_in_background
+from text.langid import identifier, letter_count
 from text.scripts import has_words, script_of, written_in
 
 if TYPE_CHECKING:
@@ -50,10 +50,9 @@ class DetectDocumentLanguages(beam.DoFn):
         self.fallbacks = counter(Metric.LANGUAGE_DOCUMENT_FALLBACKS)
 
     def setup(self) -> None:
-        # A run with `source_lang` never needs it; others load it while the rest of the
-        # stage sets up.
+        # A run with `source_lang` never needs it; others start loading it now.
         self._identifier: Future[LanguageIdentifier] | None = (
-            None if self.settings.source_lang else load_in_background()
+            None if self.settings.source_lang else identifier()
         )
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
@@ -94,7 +93,7 @@ class DetectDocumentLanguages(beam.DoFn):
         if hint:
             return hint, 1.0, letters, True
         if self._identifier is None:  # a hint for every paragraph was expected
-            self._identifier = load_in_background()
+            self._identifier = identifier()
         lang, prob = self._identifier.result().classify(seg.source_text)
         trusted = prob >= self.settings.min_confidence and letters >= self.settings.min_letters
         return lang, float(prob), letters, trusted

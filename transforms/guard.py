@@ -33,7 +33,7 @@ from backends import Decoding, Hypothesis, ModelBackend, TranslationModel
 from core.metrics import counter
 from core.names import Metric, Stage
 from core.records import Segment, SegmentStatus
-from text.langid import letter_count, load_identifier
+from text.langid import identifier, letter_count
 from text.placeholders import without_placeholders
 from transforms.detect_language import LanguageSettings
 from transforms.translate import OUTPUT_LIMIT_FLAG
@@ -103,14 +103,14 @@ def longest_repeat(text: str, min_times: int, at_least: int) -> int:
 
 
 class DegenerateOutput:
-    """The checks, with the language identifier they need (loaded once per DoFn)."""
+    """The checks, with the language identifier they need (one per process)."""
 
     def __init__(self, settings: GuardSettings, language: LanguageSettings) -> None:
         self.settings = settings
         self.language = language
         self._identifier = None
         if settings.check_language:
-            self._identifier = load_identifier()
+            self._identifier = identifier().result()
 
     def reasons(self, seg: Segment, output: str, hit_limit: bool) -> list[str]:
         settings = self.settings
