@@ -16,6 +16,8 @@ COLUMNS = (
     ("segments", "segments"),
     ("target_tokens", "target tokens"),
     ("seconds", "seconds"),
+    ("wall_seconds", "run.json wall s"),
+    ("process_seconds", "whole process s"),
     ("tokens_per_second", "target tokens/s"),
     ("paragraphs_per_second", "paragraphs/s"),
     ("peak_rss_mb", "peak RSS MB"),
@@ -74,11 +76,25 @@ def markdown(results: dict[str, Any]) -> str:
     if "dedup_identical_outputs" in results:
         identical = json.dumps(results["dedup_identical_outputs"])
         lines += ["", f"`dedup_identical_outputs`: `{identical}`"]
+    lines += timeline_lines(results["systems"])
     lines += compute_type_lines(results.get("compute_types"))
     if "note" in results:
         lines += ["", results["note"]]
     lines += ["", f"Settings: `{json.dumps(results['settings'])}`", ""]
     return "\n".join(lines)
+
+
+def timeline_lines(systems: dict[str, Any]) -> list[str]:
+    """Where the time of a timed run went (bench/timeline.py)."""
+    return [
+        f"\nWhere the time of `{name}` went (bench/timeline.py): start-up "
+        f"{t['startup_seconds']} s, the model {t['model_seconds']} s (its replicas idle "
+        f"{100 * t['replica_idle_fraction']:.1f}% of it; the guard's retries waited "
+        f"{t['retry_seconds']} s), the end {t['end_seconds']} s; run.json "
+        f"{t['wall_seconds']} s, whole process {t.get('process_seconds')} s."
+        for name, t in systems.items()
+        if "startup_seconds" in t
+    ]
 
 
 def compute_type_lines(figures: dict[str, Any] | None) -> list[str]:

@@ -172,7 +172,10 @@ def pipeline_timeline(args: dict[str, Any]) -> dict[str, Any]:
 
     result = timeline(pipeline_argv(args))
     result["seconds"] = result["in_process_seconds"]
-    result["segments"] = result["counts"].get("segments_translated", 0)
+    counts = result["counts"]
+    result["segments"] = counts.get("segments_translated", 0) + counts.get(
+        "segments_deduplicated", 0
+    )
     result["target_tokens"] = _table_sum(args["output"], "segments", "target_tokens")
     return result
 
