@@ -8,16 +8,12 @@ group, one replica per core, in one asynchronous call. Both are measured in ever
 beside the in-process figure the ratio uses, and one more run of the pipeline says where
 its time goes (`real_pipeline_timeline`: start-up, the model's work, the end).
 
-The pair alone, without the rest of `make bench` (minutes instead of an hour or more):
-
-    python -m bench.real_model [--rounds 3] [--real_beam_size 4]
+The pair alone, without the rest of `make bench`: `python -m bench.real_pair`.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +23,6 @@ from reports.devset import read_devset, write_corpus
 
 if TYPE_CHECKING:
     from bench.run import Bench
-
-PAIR = "real_pipeline_over_raw"
 
 
 def real_model_systems(bench: Bench) -> dict[str, dict[str, Any]]:
@@ -68,35 +62,3 @@ def real_model_systems(bench: Bench) -> dict[str, dict[str, Any]]:
         "pipeline_timeline", "real_pipeline_timeline", timeline
     )
     return systems
-
-
-def main() -> None:
-    from bench.ratios import TARGET_RATIOS
-    from bench.report import machine_info, write_results
-    from bench.run import RESULTS, Bench
-    from bench.settings import BenchSettings
-
-    parser = argparse.ArgumentParser(description="The real-model pair of make bench alone.")
-    parser.add_argument("--out", type=Path, default=Path("out/bench-real"))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--real_beam_size", type=int, default=BenchSettings.real_beam_size)
-    args = parser.parse_args()
-    settings = BenchSettings(rounds=args.rounds, real_beam_size=args.real_beam_size)
-    bench = Bench(settings, args.out)
-    load_at_start = machine_info()["load_average"]
-    systems = real_model_systems(bench)
-    bench.rounds.again(settings.rounds)
-    bench.rounds.medians(systems)
-    by_round = bench.rounds.ratios(*TARGET_RATIOS[PAIR])
-    results = {
-        "settings": {"rounds": args.rounds, "real_beam_size": args.real_beam_size},
-        "systems": systems,
-        "ratios": {PAIR: round(statistics.median(by_round), 3)},
-        "ratios_by_round": {PAIR: [round(value, 3) for value in by_round]},
-        "machine": machine_info() | {"load_average_at_start": load_at_start},
-    }
-    print(f"[bench] wrote {write_results(results, RESULTS, '-real-model')}")
-
-
-if __name__ == "__main__":
-    main()
