@@ -15,6 +15,7 @@ from text.placeholders import LOOSE_PLACEHOLDER
 
 CODE, URL, EMAIL, NUMBER, MARKUP = "code", "url", "email", "number", "markup"
 IDENTIFIER = "identifier"
+PLACEHOLDER = "placeholder"  # source text that looks like `{N}`: protected always, not a kind
 SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP, IDENTIFIER)
 
 _URL_TRAILING = ".,;:!?*_~'\""
@@ -139,27 +140,37 @@ def find_spans(
 ) -> list[tuple[int, int]]:
     """Sorted, disjoint (start, end) spans of `kinds` in `text`, plus `fixed` ranges (code
     fences found over the document) and text that looks like a placeholder (always: it
-    must not be mistaken for one)."""
-    candidates = list(fixed)
-    candidates += [(m.start(), m.end()) for m in LOOSE_PLACEHOLDER.finditer(text)]
+    must not be mistaken for one). Touching spans become one (one placeholder)."""
+    merged: list[tuple[int, int]] = []
+    for start, end, _ in labelled_spans(text, kinds, fixed):
+        if merged and start == merged[-1][1]:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def labelled_spans(
+    text: str, kinds: Sequence[str], fixed: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int, str]]:
+    """The matches `find_spans` keeps, before touching ones merge, with the kind of each
+    (`code` for `fixed`, `placeholder` for text that looks like one)."""
+    candidates = [(start, end, CODE) for start, end in fixed]
+    candidates += [(m.start(), m.end(), PLACEHOLDER) for m in LOOSE_PLACEHOLDER.finditer(text)]
     patterns = {kind: list(_PATTERNS[kind]) for kind in kinds}
     if MARKUP in patterns and _MARKDOWN_TABLE.search(text):
         patterns[MARKUP].append(_TABLE_BAR)
     if MARKUP in patterns:
         for link in _REFERENCE_LINK.finditer(text):
-            candidates += [link.span(1), link.span(2)]
+            candidates += [(*link.span(1), MARKUP), (*link.span(2), MARKUP)]
     for kind in kinds:
         for pattern in patterns[kind]:
             for match in pattern.finditer(text):
                 end = _trim_url(text, *match.span()) if kind == URL else match.end()
                 if end > match.start():
-                    candidates.append((match.start(), end))
-    chosen: list[tuple[int, int]] = []
-    for start, end in sorted(candidates, key=lambda span: (span[0], -span[1])):
-        if chosen and start < chosen[-1][1]:
-            continue
-        if chosen and start == chosen[-1][1]:
-            chosen[-1] = (chosen[-1][0], end)  # touching spans become one placeholder
-        else:
-            chosen.append((start, end))
+                    candidates.append((match.start(), end, kind))
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(candidates, key=lambda span: (span[0], -span[1])):
+        if not chosen or start >= chosen[-1][1]:
+            chosen.append((start, end, kind))
     return chosen
