@@ -46,7 +46,14 @@ _IDENTIFIER = (
 )
 
 _PATTERNS: dict[str, list[re.Pattern[str]]] = {
-    CODE: [re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)],
+    # Not a quote in the manner of man pages and TeX (`word', ``words''), nor a lone backtick
+    # named in prose ("$, `, and \\"): either would pair with the next backtick and take the
+    # prose between them.
+    CODE: [
+        re.compile(
+            r"(?<!`)(`+)(?!`)(?!(?<!``)[\s,;])(?![^`']*[^\s`']'(?![\w`])).+?(?<!`)\1(?!`)", re.S
+        )
+    ],
     URL: [
         re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>", re.I),
         re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+", re.I),
@@ -59,7 +66,8 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ],
     NUMBER: [
         re.compile(
-            rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/])"
+            # A unit is not the letter of an elision (`2 s'il`, `2.4 l'ignore`).
+            rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/]|['’]\w)"
             rf"|(?<!\w)(?:{_CURRENCY})[ \u00a0\u202f]?{_NUMBER}(?![\w])"
         )
     ],
@@ -81,7 +89,9 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"(?<=[^\s*_~\\])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"),
         # HTML: comments, tags, entities.
         re.compile(
-            rf"<!--.*?-->|</?(?:{_HTML_ELEMENTS})\s*/?>|</?[A-Za-z][\w:.-]*\s+[\w:.-]+=[^<>]*/?>"
+            rf"<!--.*?-->|</(?:{_HTML_ELEMENTS})\s*>|<(?:br|hr|wbr)\s*/?>"
+            rf"|(?<![\w=])<(?:{_HTML_ELEMENTS})\s*/?>|<(?P<tag>{_HTML_ELEMENTS})\s*>(?=.*?</(?P=tag)\s*>)"
+            r"|</?[A-Za-z][\w:.-]*\s+[\w:.-]+=[^<>]*/?>"
             r"|&(?:#\d+|#x[\da-fA-F]+|[A-Za-z]\w*);",
             re.S | re.I,
         ),
@@ -93,7 +103,7 @@ _TABLE_BAR = re.compile(r"[ \t]*\|[ \t]*")
 _MARKDOWN_TABLE = re.compile(r"^[ \t]*\||^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", re.M)
 # Reference links `[text][label]`: the opening bracket and `][label]` (the text is translated);
 # not after a word or a bracket (`F[.Z][OPTS]` in an option synopsis is text).
-_REFERENCE_LINK = re.compile(r"(?<![\w\]])(\[)[^\]\r\n]*(\]\[[^\]\r\n]*\])")
+_REFERENCE_LINK = re.compile(r"(?<![\w\[\]])(\[)[^\[\]\r\n]*(\]\[[^\[\]\r\n]*\])(?![\w\[])")
 _FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
