@@ -19,7 +19,7 @@ hand verdicts in `--verdicts` (keyed by corpus, page, offset and span); `--todo`
 sampled spans without one. A verdict applies these rules to the span in its context:
 
 - `text`, a false positive: the span holds words a translator translates: prose, a quoted
-  word (`fallo'), a placeholder word in the page's language (<Pfad>, [GRUPA], LABEL=<label>).
+  word (`fallo'), a placeholder word (<Pfad>, [GRUPA], LABEL=<label>).
 - `ok`: what the kind means to protect: a command or expression in backticks, a URL, an
   address, a number with its unit or currency, line structure (a line break and the next
   line's indentation, a list or heading marker), an HTML tag, entity or comment, a table bar
@@ -41,6 +41,7 @@ import math
 import os
 import random
 import subprocess
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +49,7 @@ from typing import Any
 
 from reports.devset import pages, read_devset
 from text.paragraphs import split_paragraphs
-from text.spans import CODE, SPAN_KINDS, fenced_code_ranges, labelled_spans
+from text.spans import CODE, MARKUP, SPAN_KINDS, fenced_code_ranges, labelled_spans
 
 RESULTS = Path(__file__).parent / "results"
 CONTEXT = 40
@@ -106,10 +107,13 @@ def protected(corpus: str, page: str, text: str, kinds: list[str]) -> Iterator[d
 
 
 def group(span: dict[str, Any]) -> str:
-    """The kind to report a span under: line structure (a line break and indentation, no
-    marker) apart from the rest of markup, since it is most of it and cannot be a word."""
-    if span["kind"] == "markup" and not span["span"].strip():
+    """The kind to report a span under. Markup is split three ways, since most of it is line
+    structure, which cannot be a word, and words can hide only in spans with letters (tags,
+    reference links)."""
+    if span["kind"] == MARKUP and not span["span"].strip():
         return "markup (line break)"
+    if span["kind"] == MARKUP and any(c.isalpha() for c in span["span"]):
+        return "markup (letters)"
     return span["kind"]
 
 
@@ -145,25 +149,47 @@ def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def precision(drawn: list[dict[str, Any]], verdicts: dict[tuple, str]) -> dict[str, Any]:
-    """Per (corpus family, kind group) and overall: the sample's verdicts, precision and its
-    Wilson interval."""
+def stratum(span: dict[str, Any]) -> str:
+    return f"{family(span['corpus'])}: {group(span)}"
+
+
+def precision(
+    spans: list[dict[str, Any]], drawn: list[dict[str, Any]], verdicts: dict[tuple, str]
+) -> dict[str, Any]:
+    """Per (corpus family, kind group): the sample's verdicts, precision and its Wilson
+    interval; overall, the judged sample pooled, and the precision of all spans estimated
+    from the strata's: each stratum's false positives scaled to its spans; the bound adds
+    each stratum's Wilson upper bound (a census's exact count), at most its spans with a
+    letter (a span without one holds no word)."""
+    sizes = Counter(stratum(span) for span in spans)
+    lettered = Counter(stratum(span) for span in spans if any(c.isalpha() for c in span["span"]))
     tallies: dict[str, Counter] = defaultdict(Counter)
     for span in drawn:
-        tallies[f"{family(span['corpus'])}: {group(span)}"][
-            verdicts.get(key(span), "unjudged")
-        ] += 1
-    tallies["all"] = sum(tallies.values(), Counter())
-    out = {}
-    for name, tally in sorted(tallies.items()):
+        tallies[stratum(span)][verdicts.get(key(span), "unjudged")] += 1
+    out: dict[str, Any] = {}
+    expected = bound = 0.0
+    for name, tally in [*sorted(tallies.items()), ("sample", sum(tallies.values(), Counter()))]:
         judged = sum(tally[v] for v in VERDICTS)
         good = tally["ok"] + tally["harmless"]
         low, high = wilson(good, judged)
         out[name] = {
             **{v: tally[v] for v in (*VERDICTS, "unjudged")},
+            "spans": sizes[name] if name in sizes else len(spans),
             "precision": round(good / judged, 4) if judged else None,
             "wilson95": [round(low, 4), round(high, 4)],
         }
+        if name in sizes and judged:
+            expected += sizes[name] * tally["text"] / judged
+            census = judged == sizes[name]
+            high = tally["text"] if census else sizes[name] * (1 - wilson(good, judged)[0])
+            bound += min(high, lettered[name])
+    out["all spans, estimated"] = {
+        "spans": len(spans),
+        "false_positives": round(expected, 1),
+        "false_positives_bound95": round(bound, 1),
+        "precision": round(1 - expected / len(spans), 5),
+        "precision_bound95": round(1 - bound / len(spans), 5),
+    }
     return out
 
 
@@ -196,13 +222,13 @@ def main(argv: list[str] | None = None) -> int:
             row = json.loads(line)
             verdicts[key(row)] = row["verdict"]
     result: dict[str, Any] = {
-        "command": "python -m bench.protection " + " ".join(argv or []),
+        "command": "python -m bench.protection " + " ".join(sys.argv[1:] if argv is None else argv),
         "pages": dict(Counter(corpus for corpus, _, _ in documents)),
         "paragraphs": dict(
             Counter(corpus for corpus, _, text in documents for _ in split_paragraphs(text))
         ),
         "spans": {corpus: dict(sorted(tally.items())) for corpus, tally in sorted(counts.items())},
-        "precision": precision(drawn, verdicts),
+        "precision": precision(spans, drawn, verdicts),
     }
     if args.spans:
         with gzip.open(args.spans, "wt", encoding="utf-8") as handle:
