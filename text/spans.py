@@ -15,6 +15,7 @@ from text.placeholders import LOOSE_PLACEHOLDER
 
 CODE, URL, EMAIL, NUMBER, MARKUP = "code", "url", "email", "number", "markup"
 IDENTIFIER = "identifier"
+PLACEHOLDER = "placeholder"  # source text that looks like `{N}`: protected always, not a kind
 SPAN_KINDS = (CODE, URL, EMAIL, NUMBER, MARKUP, IDENTIFIER)
 
 _URL_TRAILING = ".,;:!?*_~'\""
@@ -45,7 +46,14 @@ _IDENTIFIER = (
 )
 
 _PATTERNS: dict[str, list[re.Pattern[str]]] = {
-    CODE: [re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.S)],
+    # Not a quote in the manner of man pages and TeX (`word', ``words''), nor a lone backtick
+    # named in prose ("$, `, and \\"): either would pair with the next backtick and take the
+    # prose between them.
+    CODE: [
+        re.compile(
+            r"(?<!`)(`+)(?!`)(?!(?<!``)[\s,;])(?![^`']*[^\s`']'(?![\w`])).+?(?<!`)\1(?!`)", re.S
+        )
+    ],
     URL: [
         re.compile(r"<(?:https?|ftp|mailto):[^<>\s]+>", re.I),
         re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s<>\"'`]+", re.I),
@@ -58,7 +66,8 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
     ],
     NUMBER: [
         re.compile(
-            rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/])"
+            # A unit is not the letter of an elision (`2 s'il`, `2.4 l'ignore`).
+            rf"(?<![\w.,]){_NUMBER}[ \u00a0\u202f]?(?:{_UNITS})(?![\w/]|['’]\w)"
             rf"|(?<!\w)(?:{_CURRENCY})[ \u00a0\u202f]?{_NUMBER}(?![\w])"
         )
     ],
@@ -80,7 +89,9 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"(?<=[^\s*_~\\])(?:\*{1,3}|_{1,3}|~~)(?![\w*_~])"),
         # HTML: comments, tags, entities.
         re.compile(
-            rf"<!--.*?-->|</?(?:{_HTML_ELEMENTS})\s*/?>|</?[A-Za-z][\w:.-]*\s+[\w:.-]+=[^<>]*/?>"
+            rf"<!--.*?-->|</(?:{_HTML_ELEMENTS})\s*>|<(?:br|hr|wbr)\s*/?>"
+            rf"|(?<![\w=])<(?:{_HTML_ELEMENTS})\s*/?>|<(?P<tag>{_HTML_ELEMENTS})\s*>(?=.*?</(?P=tag)\s*>)"
+            r"|</?[A-Za-z][\w:.-]*\s+[\w:.-]+=[^<>]*/?>"
             r"|&(?:#\d+|#x[\da-fA-F]+|[A-Za-z]\w*);",
             re.S | re.I,
         ),
@@ -92,7 +103,7 @@ _TABLE_BAR = re.compile(r"[ \t]*\|[ \t]*")
 _MARKDOWN_TABLE = re.compile(r"^[ \t]*\||^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*\|", re.M)
 # Reference links `[text][label]`: the opening bracket and `][label]` (the text is translated);
 # not after a word or a bracket (`F[.Z][OPTS]` in an option synopsis is text).
-_REFERENCE_LINK = re.compile(r"(?<![\w\]])(\[)[^\]\r\n]*(\]\[[^\]\r\n]*\])")
+_REFERENCE_LINK = re.compile(r"(?<![\w\[\]])(\[)[^\[\]\r\n]*(\]\[[^\[\]\r\n]*\])(?![\w\[])")
 _FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
@@ -139,27 +150,37 @@ def find_spans(
 ) -> list[tuple[int, int]]:
     """Sorted, disjoint (start, end) spans of `kinds` in `text`, plus `fixed` ranges (code
     fences found over the document) and text that looks like a placeholder (always: it
-    must not be mistaken for one)."""
-    candidates = list(fixed)
-    candidates += [(m.start(), m.end()) for m in LOOSE_PLACEHOLDER.finditer(text)]
+    must not be mistaken for one). Touching spans become one (one placeholder)."""
+    merged: list[tuple[int, int]] = []
+    for start, end, _ in labelled_spans(text, kinds, fixed):
+        if merged and start == merged[-1][1]:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def labelled_spans(
+    text: str, kinds: Sequence[str], fixed: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int, str]]:
+    """The matches `find_spans` keeps, before touching ones merge, with the kind of each
+    (`code` for `fixed`, `placeholder` for text that looks like one)."""
+    candidates = [(start, end, CODE) for start, end in fixed]
+    candidates += [(m.start(), m.end(), PLACEHOLDER) for m in LOOSE_PLACEHOLDER.finditer(text)]
     patterns = {kind: list(_PATTERNS[kind]) for kind in kinds}
     if MARKUP in patterns and _MARKDOWN_TABLE.search(text):
         patterns[MARKUP].append(_TABLE_BAR)
     if MARKUP in patterns:
         for link in _REFERENCE_LINK.finditer(text):
-            candidates += [link.span(1), link.span(2)]
+            candidates += [(*link.span(1), MARKUP), (*link.span(2), MARKUP)]
     for kind in kinds:
         for pattern in patterns[kind]:
             for match in pattern.finditer(text):
                 end = _trim_url(text, *match.span()) if kind == URL else match.end()
                 if end > match.start():
-                    candidates.append((match.start(), end))
-    chosen: list[tuple[int, int]] = []
-    for start, end in sorted(candidates, key=lambda span: (span[0], -span[1])):
-        if chosen and start < chosen[-1][1]:
-            continue
-        if chosen and start == chosen[-1][1]:
-            chosen[-1] = (chosen[-1][0], end)  # touching spans become one placeholder
-        else:
-            chosen.append((start, end))
+                    candidates.append((match.start(), end, kind))
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(candidates, key=lambda span: (span[0], -span[1])):
+        if not chosen or start >= chosen[-1][1]:
+            chosen.append((start, end, kind))
     return chosen
