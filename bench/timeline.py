@@ -49,9 +49,9 @@ class Timeline:
         """Notes when each queued batch is decoded (asks `done()`, as the stage does)."""
         while True:
             with self._lock:
-                finished = [pending for pending in self._watching if pending.done()]
-                self._watching = [p for p in self._watching if p not in finished]
-                self.decoded.extend(self.now() for _ in finished)
+                waiting = [pending for pending in self._watching if not _done(pending)]
+                self.decoded.extend(self.now() for _ in range(len(self._watching) - len(waiting)))
+                self._watching = waiting
             time.sleep(POLL_SECONDS)
 
     def replica_idle_seconds(self, replicas: int) -> float:
@@ -62,6 +62,14 @@ class Timeline:
             idle += max(0, replicas - in_flight) * (moment - previous)
             in_flight, previous = in_flight + change, moment
         return idle
+
+
+def _done(pending: Any) -> bool:
+    """A batch whose result was taken can no longer be asked: it is done."""
+    try:
+        return pending.done()
+    except RuntimeError:
+        return True
 
 
 def timeline(argv: list[str]) -> dict[str, Any]:
