@@ -5,7 +5,7 @@ server keeps them in groups by (source length, decoding) across all workers, and
 the model, while it has room (two batches per replica in flight):
 
 1. a group holding a due request (waiting `max_wait` seconds, or its worker waits for
-   it: that worker holds rows it cannot write), oldest first;
+   it: that worker holds rows it cannot write, and reads nothing), oldest first;
 2. a group holding `batch_tokens` (a full GPU batch), the fullest first;
 3. while the model has less than one batch per replica, the fullest group: the GPU does
    not idle while work waits (the end of a run, a slow CPU side), and groups grow while
@@ -82,11 +82,12 @@ class PendingGroups:
         self._groups.setdefault(key, deque()).append(request)
         self._tokens[key] = self._tokens.get(key, 0) + request.tokens()
 
-    def hurry(self, client: str) -> None:
-        """`client` waits for its results: its requests are due."""
+    def hurry(self, client: str, numbers: list[int]) -> None:
+        """`client` waits for these requests: they are due."""
+        wanted = set(numbers)
         for key, group in self._groups.items():
             for request in group:
-                if request.client == client:
+                if request.client == client and request.number in wanted:
                     request.due = True
                     self._hurried.add(key)
 
@@ -95,11 +96,11 @@ class PendingGroups:
         if not self._groups or in_flight >= 2 * replicas:
             return []
         if self.eager:
-            self.reasons["eager"] += 1
             batches = []
             for key in sorted(self._groups, key=lambda k: -k[0]):
                 while key in self._groups:
                     batches.append(self._take(key))
+            self.reasons["eager"] += len(batches)
             return batches
         for reason, key in (("due", self._due(now)), ("full", self._full())):
             if key is not None:

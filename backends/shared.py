@@ -77,14 +77,14 @@ class SharedTranslator:
     def replica_count(self) -> int:
         return self.model.replicas
 
-    def send(self, client: str, requests: list[Outgoing], hurry: bool = False) -> None:
-        """A worker's batches (`hurry`: it waits for its results)."""
+    def send(self, client: str, requests: list[Outgoing], hurry: list[int]) -> None:
+        """A worker's batches, and the numbers of those it waits for."""
         now = time.monotonic()
         with self._lock:
             for number, batch, langs, decoding in requests:
                 self._groups.add(Request(client, number, batch, langs, decoding, now))
             if hurry:
-                self._groups.hurry(client)
+                self._groups.hurry(client, hurry)
             self._arrived.notify()
 
     def results(self, client: str, timeout: float) -> list[tuple[int, Result]]:
@@ -100,11 +100,12 @@ class SharedTranslator:
         while True:
             finished = [batch for batch in in_flight if batch[1].done()]
             in_flight = [batch for batch in in_flight if all(batch is not f for f in finished)]
+            # Results (detokenized) apart from the lock, which the workers' sends wait for.
+            shares = [share for group, done in finished for share in settled(group, done.result())]
             with self._lock:
-                for group, pending in finished:
-                    for request, share in settled(group, pending.result()):
-                        self._results[request.client].append((request.number, share))
-                if finished:
+                for request, share in shares:
+                    self._results[request.client].append((request.number, share))
+                if shares:
                     self._settled.notify_all()
                 groups = self._groups.next_batches(time.monotonic(), len(in_flight), replicas)
                 if not groups:
@@ -136,7 +137,10 @@ class SharedTranslator:
 
 
 def serve(settings: ModelSettings) -> SharedTranslator:
-    """The server's constructor (runs in the server process)."""
+    """The server's constructor (runs in the server process, where no logging is set
+    up: its batch sizes go to stderr)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stream = settings.shared_feed == "stream"
     # "bucket" merges up to four worker buckets, as measured on the H200.
     budget = settings.resolved_token_budget() * (1 if stream else 4)
@@ -150,13 +154,14 @@ class RemoteBatch:
 
     future: Future
     client: SharedModelClient
+    number: int
 
     def done(self) -> bool:
         return self.future.done()
 
     def result(self) -> Result:
         if not self.future.done():
-            self.client.hurry()
+            self.client.hurry(self.number)
         return self.future.result()
 
 
@@ -178,7 +183,8 @@ class SharedModelClient(TranslationModel):
         self._name = uuid.uuid4().hex
         self._numbers = itertools.count()
         self._futures: dict[int, Future] = {}
-        self._outbox: queue.SimpleQueue[Outgoing | None] = queue.SimpleQueue()  # None: hurry
+        # Batches to send, and the numbers of those waited for.
+        self._outbox: queue.SimpleQueue[Outgoing | int] = queue.SimpleQueue()
         self._broken: Exception | None = None
         for loop in (self._send, self._receive):
             threading.Thread(target=self._failing_all, args=(loop,), daemon=True).start()
@@ -201,19 +207,21 @@ class SharedModelClient(TranslationModel):
         else:
             self._futures[number] = future
             self._outbox.put((number, batch, target_langs, decoding))
-        return RemoteBatch(future, self)
+        return RemoteBatch(future, self, number)
 
-    def hurry(self) -> None:
-        """Its results are waited for: the server sends its batches next."""
-        self._outbox.put(None)
+    def hurry(self, number: int) -> None:
+        """The batch `number` is waited for: the server sends it next (through the same
+        thread as the batches, so never before the batch itself)."""
+        self._outbox.put(number)
 
     def _send(self) -> None:
         while True:
             items = [self._outbox.get()]
             while not self._outbox.empty():
                 items.append(self._outbox.get())
-            batches = [item for item in items if item is not None]
-            self._server.send(self._name, batches, hurry=None in items)
+            hurry = [item for item in items if isinstance(item, int)]
+            batches = [item for item in items if not isinstance(item, int)]
+            self._server.send(self._name, batches, hurry)
 
     def _receive(self) -> None:
         while True:

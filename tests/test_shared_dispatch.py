@@ -67,13 +67,14 @@ def test_no_request_waits_past_its_bound_while_fuller_groups_keep_coming():
     assert groups.reasons["due"] == 1
 
 
-def test_a_waiting_worker_has_its_batches_sent_next():
-    mine, other = request(4, 1, client="me"), request(6, 10, client="other")
-    groups = groups_with(mine, other)
+def test_a_batch_its_worker_waits_for_is_sent_next():
+    mine, later, other = request(4, 1, "me"), request(5, 1, "me"), request(6, 10, "other")
+    later.number = 1
+    groups = groups_with(mine, later, other)
     assert groups.next_batches(now=1, in_flight=1, replicas=1) == []
-    groups.hurry("me")
+    groups.hurry("me", [0])
     assert groups.next_batches(now=1, in_flight=1, replicas=1) == [[mine]]
-    assert groups.next_batches(now=1, in_flight=1, replicas=1) == []  # `other` not hurried
+    assert groups.next_batches(now=1, in_flight=1, replicas=1) == []  # none other waited for
 
 
 def test_bucket_feeding_sends_every_waiting_group_when_the_model_has_room():
@@ -84,6 +85,7 @@ def test_bucket_feeding_sends_every_waiting_group_when_the_model_has_room():
     assert groups.next_batches(now=0, in_flight=2, replicas=1) == []
     batches = groups.next_batches(now=0, in_flight=1, replicas=1)
     assert batches == [[long_1, long_2], [over], [short]]  # longest sources first
+    assert groups.reasons == {"eager": 3}
 
 
 def test_each_request_gets_its_own_slice_of_the_model_batch():
