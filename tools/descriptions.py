@@ -111,7 +111,8 @@ KEYS = {
     "routes[].target": "target language; must be in `target_lang`",
     "routes[].model": "`default` (the `model` section) or a name under `models`",
     "translate.batch_token_budget": "source tokens per translation batch (equal-length "
-    "batches); 0: by the model's device, 8192 on CPU, 65536 on GPU",
+    "batches); 0: by the model's device, 8192 on CPU, 65536 on GPU (with ctranslate2_shared "
+    "and shared_feed stream, 1024: the batches a worker sends; the server builds the GPU's)",
     "resume": "continue the killed run of `output` (a run with the same settings and input "
     "does so anyway); refused, with the reason, when its settings or input differ",
     "commit": "committed units, the granularity of resume (section below)",
