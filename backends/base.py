@@ -71,6 +71,12 @@ class TranslationModel(ABC):
     def replicas(self) -> int:
         """Batches the model translates at once."""
 
+    def max_in_flight_tokens(self, token_budget: int) -> int:
+        """Source tokens its caller keeps submitted and not yet collected, batches being of
+        `token_budget`: two per replica, so that when the oldest is collected every replica
+        still has work. A model that merges batches of several callers wants more."""
+        return 2 * self.replicas * token_budget
+
     @abstractmethod
     def submit(
         self, batch: list[list[str]], target_langs: list[str], decoding: Decoding | None = None

@@ -19,6 +19,8 @@ EXECUTION_SETTINGS = (
     "max_batch_size",
     "backend",
     "device_index",
+    "shared_feed",
+    "shared_max_wait",
 )
 # The limits a model gets when the config leaves them unset and its manifest allows more.
 LIMIT_DEFAULTS = {"max_input_tokens": 512, "max_decoding_length": 1024}
@@ -52,6 +54,11 @@ class ModelSettings:
     inter_threads: int = 0  # 0: from the cores (resolved_threads)
     intra_threads: int = 0
     max_batch_size: int = 0  # segments per model batch; 0: resolved_max_batch_size
+    # `backend: ctranslate2_shared` only (backends/feeding.py): "stream", workers send
+    # small batches as they tokenize and the server builds GPU batches of one length;
+    # "bucket", workers hold buckets of the GPU budget and the server merges what waits.
+    shared_feed: str = "stream"
+    shared_max_wait: float = 2.0  # seconds a worker's batch waits at the server at most
     source_spm: str = "source.spm"
     target_spm: str = "target.spm"
     # "pair": one source and target language (OPUS-MT). "nllb"/"m2m": multilingual, with

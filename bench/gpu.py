@@ -2,11 +2,12 @@
 
 Builds the OPUS-MT-sized random model in float16 (on the GPU machine: it is not carried
 there), generates a corpus of distinct paragraphs, runs this pipeline with dedup off in
-worker processes that feed the GPU (a model per process, and one model shared by all
-through `ctranslate2_shared`), raw CTranslate2 on the segments the pipeline translated at
-several batch sizes (the best is the ceiling), and HF `generate` at batch 256 and 1,024.
-With `--real_model` and `--dev_set`, also the compute types of a real model: chrF and
-speed (bench/compute_types.py). Writes `<results>/<date>-<host>-<N>cpu-gpu.json` and `.md`.
+worker processes that feed the GPU (one model shared by all through `ctranslate2_shared`,
+fed both ways: `shared_feed` stream and bucket; and a model per process), raw CTranslate2
+on the segments the pipeline translated at several batch sizes (the best is the ceiling),
+and HF `generate` at batch 256 and 1,024. With `--real_model` and `--dev_set`, also the
+compute types of a real model: chrF and speed (bench/compute_types.py). Writes
+`<results>/<date>-<host>-<N>cpu-gpu.json` and `.md`.
 
     python -m bench.gpu [--paragraphs 100000] [--workers 0] [--results bench/results]
 """
@@ -42,7 +43,11 @@ class GpuBenchSettings:
     hf_dtype: str = "float16"
     hf_seconds: float = 20.0  # HF runs whole length groups in random order this long
     hf_length: int = 0  # HF only on the segments of this many tokens (0: all)
-    pipelines: str = "ctranslate2,ctranslate2_shared"  # model.backend of each pipeline run
+    # model.backend of each pipeline run; ctranslate2_shared:FEED sets model.shared_feed
+    # (stream: the default since the H200 run, not measured there; bucket: measured, 0.48).
+    # The shared runs first: a run cut short by the device's time limit keeps them.
+    pipelines: str = "ctranslate2_shared:stream,ctranslate2_shared:bucket,ctranslate2"
+    shared_max_wait: float = 2.0  # model.shared_max_wait of the shared runs
     system_seconds: float = 240.0  # a system running longer is stopped (and recorded so)
     model_dir: str = "models/bench-opus-gpu"
     real_model: str = ""  # e.g. ../shared/models/lohelp-mul-en
@@ -108,13 +113,25 @@ class GpuBench:
             f"--direct_num_workers={self.workers()}",
         )
         names = []
-        for backend in s.pipelines.split(","):
+        for variant in s.pipelines.split(","):
+            backend, _, feed = variant.partition(":")
             model = {"device": s.device, "compute_type": s.compute_type, "backend": backend}
-            config = self.bench.config(f"gpu-{backend}", model, dedup=False)
-            name = f"pipeline_{backend}"
+            if feed:
+                model |= {"shared_feed": feed, "shared_max_wait": s.shared_max_wait}
+            name = f"pipeline_{backend}" + (f"_{feed}" if feed else "")
+            config = self.bench.config(f"gpu-{name}", model, dedup=False)
             self.record(name, "this_pipeline", {"run": (corpus, config, *flags)})
+            if feed and name in self.results["systems"]:
+                self.results["systems"][name]["shared_model_log"] = self.server_log(name)
             names.append(name)
         return next(name for name in names if name in self.results["systems"])
+
+    def server_log(self, name: str) -> str | None:
+        """The shared model's last line on its batches (segments per GPU batch, and by
+        which rule they went) in the run's log."""
+        log = self.bench.out / "logs" / f"{name}.log"
+        lines = [line for line in log.read_text().splitlines() if "shared model (" in line]
+        return lines[-1].split("shared model ", 1)[1] if lines else None
 
     def run(self) -> None:
         s = self.settings

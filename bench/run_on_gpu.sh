@@ -6,6 +6,8 @@
 #
 #   bench/run_on_gpu.sh install WHEELS   # ctranslate2 and small dependencies
 #   bench/run_on_gpu.sh bench WHEELS     # apache-beam and duckdb, then `python -m bench.gpu`
+#       (the pipeline with ctranslate2_shared fed both ways, model.shared_feed stream and
+#       bucket, then a model per process; `--pipelines ctranslate2_shared:stream,...` to pick)
 #   bench/run_on_gpu.sh quality MODEL DEV_SET   # compute types of a real model
 #
 # Results go to $OUT (default out/gpu). The ctranslate2 wheel is built for CUDA 12 and

@@ -97,32 +97,45 @@ def transformers_generate(args: dict[str, Any]) -> dict[str, Any]:
     random.Random(0).shuffle(groups)
     max_seconds = args.get("max_seconds") or float("inf")
 
-    def generate(ids: list[list[int]], length: int) -> int:
+    calls: list[tuple[int, int, float]] = []  # on a GPU: (length, batch, seconds) of each
+
+    def generate(batch: list[list[str]], length: int) -> int:
+        called = time.perf_counter()
         output = model.generate(
-            input_ids=torch.tensor(ids, device=device),
+            input_ids=torch.tensor([[vocabulary[p] for p in t] for t in batch], device=device),
             num_beams=args["beam_size"],
             min_new_tokens=length,
             max_new_tokens=length,
         )
+        if device == "cuda":
+            torch.cuda.synchronize()
+            calls.append((length, len(batch), round(time.perf_counter() - called, 4)))
         return (output.shape[1] - 1) * output.shape[0]  # minus the start token
 
     with torch.inference_mode():
-        generate([[vocabulary[p] for p in token_lists[0]]] * 8, 4)  # warm-up, not timed
+        # Warm-up, not timed; on a GPU at the measured batch size (cuBLAS and the caching
+        # allocator set up per shape on first use, which only a few timed calls would pay).
+        length, first = groups[0][0], [token_lists[i] for i in groups[0][1]]
         if device == "cuda":
-            torch.cuda.synchronize()
+            generate(first[: args["batch_size"]], length)
+        else:
+            generate(first[:8], 4)
+        calls.clear()
         started, target_tokens, segments = time.perf_counter(), 0, 0
         for length, indices in groups:
             group = [token_lists[i] for i in indices]
             for start in range(0, len(group), args["batch_size"]):
                 batch = group[start : start + args["batch_size"]]
-                target_tokens += generate([[vocabulary[p] for p in t] for t in batch], length)
+                target_tokens += generate(batch, length)
                 segments += len(batch)
-            if device == "cuda":
-                torch.cuda.synchronize()
             if time.perf_counter() - started > max_seconds:
                 break
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "segments": segments, "target_tokens": target_tokens}
+    result = {"seconds": seconds, "segments": segments, "target_tokens": target_tokens}
+    if device == "cuda":  # what a slow figure needs to be understood
+        attention = model.config._attn_implementation
+        result |= {"calls": calls, "torch": torch.__version__, "attention": attention}
+    return result
 
 
 def model_load_seconds(settings: Any) -> float:

@@ -4,7 +4,6 @@ from inference.batching import (
     Buckets,
     batch_tokens,
     bucket_key,
-    max_in_flight_tokens,
     max_pending_tokens,
 )
 from inference.memo import TranslationMemo
@@ -14,6 +13,5 @@ __all__ = [
     "TranslationMemo",
     "batch_tokens",
     "bucket_key",
-    "max_in_flight_tokens",
     "max_pending_tokens",
 ]

@@ -92,9 +92,3 @@ def max_pending_tokens(token_budget: int) -> int:
     """Tokens a worker holds in buckets by default: sixteen full buckets, so that common
     lengths fill to the budget while rare ones wait little."""
     return 16 * token_budget
-
-
-def max_in_flight_tokens(replicas: int, token_budget: int) -> int:
-    """Tokens submitted and not yet collected before the runner waits: two full buckets
-    per replica, so that when the oldest is collected every replica still has work."""
-    return 2 * replicas * token_budget

@@ -38,6 +38,7 @@ def test_dataflow_gpu_job_has_our_stages_an_l4_and_one_shared_model(test_models)
     # one SDK process per vCPU, all feeding the one model on the GPU
     assert "use_multiple_sdk_containers" in job["experiments"]
     assert (config.model.device, config.model.backend) == ("cuda", "ctranslate2_shared")
+    assert config.model.shared_feed == "stream"  # workers stream small batches to the server
     assert config.model.resolved_compute_type() == "float16"
     assert config.model.resolved_token_budget() == 65536
 

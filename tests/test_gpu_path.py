@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import ctranslate2
 import pyarrow.parquet as pq
 import pytest
 
 from backends import ModelSettings, backend_for
 from backends.ct2 import CTranslate2Model, check_device
-from backends.shared import MergingTranslator, Request, merged_groups
+from backends.feeding import PendingGroups
+from backends.shared import SharedModelClient, SharedTranslator
 from core.errors import ConfigError
 from inference import max_pending_tokens
 from tests.conftest import SAMPLE_CORPUS, run_pipeline
@@ -36,63 +35,61 @@ def test_token_budget_and_compute_type_follow_the_device():
     assert cpu.resolved_device_index() == [0]
 
 
-def request(length: int, segments: int, beam: int | None = None) -> Request:
-    from backends import Decoding
-
-    decoding = Decoding(beam_size=beam) if beam else None
-    return Request([["▁a"] * length] * segments, ["en"] * segments, decoding)
-
-
-def test_batches_of_one_length_and_decoding_are_merged_up_to_the_limit():
-    a, b, c = request(4, 10), request(4, 20), request(4, 30)
-    other_length, other_decoding = request(5, 10), request(4, 5, beam=4)
-    groups = merged_groups([a, other_length, b, other_decoding, c], max_tokens=4 * 30)
-    assert groups == [[other_length], [a, b], [c], [other_decoding]]
-    big = request(4, 100)  # larger than the limit alone: sent whole
-    assert merged_groups([big], max_tokens=8) == [[big]]
+def shared(model: CTranslate2Model, eager: bool = False) -> SharedModelClient:
+    """A server and a worker's client on it, in this process (no proxies)."""
+    server = SharedTranslator(model, PendingGroups(10**6, max_wait=0.05, eager=eager))
+    return SharedModelClient(model.settings, lambda: server)
 
 
-def test_the_server_returns_each_worker_its_own_translations(test_models):
-    """Batches of many workers merged into one model batch come back, each to its sender,
-    exactly as the model translates them alone."""
+@pytest.mark.parametrize("eager", [False, True], ids=["stream", "bucket"])
+def test_the_server_returns_each_worker_batch_its_own_translations(test_models, eager):
+    """Batches merged into one model batch come back, each to its sender, exactly as the
+    model translates them alone; the sender's thread never waits until it asks."""
     settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
     model = CTranslate2Model(settings)
-    server = MergingTranslator(model, max_tokens=10**6)
+    client = shared(model, eager)
     texts = ["Hallo Welt.", "Bonjour le monde.", "Hola a todos.", "Xin chào.", "Guten Tag!"]
-    batches = [[model.tokenizer.encode(text, None)] * 3 for text in texts * 4]
-    results: dict[int, list] = {}
-
-    def send(index: int) -> None:
-        results[index] = server.translate(batches[index], ["en"] * 3)
-
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(batches))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    batches = [[model.tokenizer.encode(text, None)] * 3 for text in texts * 40]
+    pending = [client.submit(batch, ["en"] * 3) for batch in batches]
     for index, batch in enumerate(batches):
-        assert results[index] == model.translate(batch, ["en"] * 3)
-        assert results[index][0].text == texts[index % len(texts)].swapcase()
+        result = pending[index].result()
+        assert result == model.translate(batch, ["en"] * 3)
+        assert result[0].text == texts[index % len(texts)].swapcase()
 
 
 def test_a_failing_batch_fails_its_senders_and_the_server_goes_on(test_models):
     """The test models have position encodings for 4095 tokens: longer inputs raise."""
     settings = ModelSettings(path=str(test_models["swapcase"]), inter_threads=1, intra_threads=1)
-    server = MergingTranslator(CTranslate2Model(settings), max_tokens=10**6)
+    client = shared(CTranslate2Model(settings))
     with pytest.raises(Exception, match="."):
-        server.translate([["▁a"] * 4200], ["en"])
-    assert server.translate([["▁a"]], ["en"])[0].target_tokens >= 1
+        client.translate([["▁a"] * 4200], ["en"])
+    assert client.translate([["▁a"]], ["en"])[0].target_tokens >= 1
 
 
+def test_workers_stream_small_batches_and_keep_a_window_at_the_server(test_models):
+    model = str(test_models["swapcase"])
+    stream = backend_for(ModelSettings(path=model, device="cuda", backend="ctranslate2_shared"))
+    bucket = ModelSettings(
+        path=model, device="cuda", backend="ctranslate2_shared", shared_feed="bucket"
+    )
+    assert (stream.token_budget(), backend_for(bucket).token_budget()) == (1024, 65536)
+    client = shared(CTranslate2Model(ModelSettings(path=model, inter_threads=1)))
+    assert client.max_in_flight_tokens(1024) == 2 * 1024  # no window given: two per replica
+    with pytest.raises(ConfigError, match="shared_feed must be one of stream, bucket"):
+        backend_for(ModelSettings(path=model, backend="ctranslate2_shared", shared_feed="x")).check(
+            "model", local=False
+        )
+
+
+@pytest.mark.parametrize("feed", ["stream", "bucket"])
 def test_shared_model_across_worker_processes_gives_the_rows_of_one_model_each(
-    test_models, tmp_path
+    test_models, tmp_path, feed
 ):
     model = test_models["swapcase"]
     inputs = [f"{SAMPLE_CORPUS}/**"]
     processes = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
-    shared = run_pipeline(
-        inputs, tmp_path / "shared", model, "--backend=ctranslate2_shared", *processes
-    )
+    flags = ("--backend=ctranslate2_shared", f"--set=model.shared_feed={feed}", *processes)
+    shared = run_pipeline(inputs, tmp_path / "shared", model, *flags)
     alone = run_pipeline(inputs, tmp_path / "alone", model)
     assert shared["counts"]["segments_translated"] == alone["counts"]["segments_translated"] > 0
     assert segment_rows(tmp_path / "shared") == segment_rows(tmp_path / "alone")

@@ -97,6 +97,12 @@ KEYS = {
     "local workers, divided by inter_threads",
     "model.max_batch_size": "segments CTranslate2 decodes at once (a bucket is split into "
     "batches of it, and queued once it holds one); 0 = 128 on CPU, the whole bucket on GPU",
+    "model.shared_feed": "ctranslate2_shared only: stream (workers send small batches as "
+    "they tokenize; the server sends the GPU a length once it holds the GPU budget, or the "
+    "fullest when the GPU idles) or bucket (workers hold GPU-sized buckets; the server "
+    "merges what waits)",
+    "model.shared_max_wait": "ctranslate2_shared only: seconds a worker's batch waits at the "
+    "server before it goes next, whatever the size of its length group",
     "model.source_spm": "SentencePiece model of the source side, in the model directory",
     "model.target_spm": "SentencePiece model of the target side, in the model directory",
     "model.style": "pair (OPUS-MT), nllb or m2m (language tokens around the text)",
@@ -105,7 +111,8 @@ KEYS = {
     "routes[].target": "target language; must be in `target_lang`",
     "routes[].model": "`default` (the `model` section) or a name under `models`",
     "translate.batch_token_budget": "source tokens per translation batch (equal-length "
-    "batches); 0: by the model's device, 8192 on CPU, 65536 on GPU",
+    "batches); 0: by the model's device, 8192 on CPU, 65536 on GPU (with ctranslate2_shared "
+    "and shared_feed stream, 1024: the batches a worker sends; the server builds the GPU's)",
     "resume": "continue the killed run of `output` (a run with the same settings and input "
     "does so anyway); refused, with the reason, when its settings or input differ",
     "commit": "committed units, the granularity of resume (section below)",

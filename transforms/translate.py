@@ -26,7 +26,6 @@ from inference import (
     Buckets,
     TranslationMemo,
     batch_tokens,
-    max_in_flight_tokens,
     max_pending_tokens,
 )
 
@@ -76,8 +75,9 @@ class TranslateBatches(beam.DoFn):
         self._max_pending_tokens = self.settings.max_pending_tokens or max_pending_tokens(largest)
         entries = self.settings.memo_entries()
         self._memo = TranslationMemo(entries) if entries else None
-        replicas = max(model.replicas for model in self._models.values())
-        self._max_in_flight_tokens = max_in_flight_tokens(replicas, largest)
+        self._max_in_flight_tokens = max(
+            model.max_in_flight_tokens(largest) for model in self._models.values()
+        )
 
     def start_bundle(self) -> None:
         if self._memo:
