@@ -1,8 +1,7 @@
 """Argos Translate beside the pipeline, same model: chrF, BLEU and wall time per shape of the
 development set (bench/quality.py's shapes and halves); what each keeps of whitespace and `_`.
 
-    .venv/bin/python -m bench.argos --argos_python /tmp/argos-venv/bin/python \\
-        --half report --beam_size 4 --rounds 3
+    .venv/bin/python -m bench.argos --half report --rounds 3   # --argos_python: Argos's venv
 
 Argos (argostranslate from PyPI, in its own virtual environment) and the pipeline each run in
 a fresh process per round, rounds interleaved. The model becomes one Argos package per source
@@ -17,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,7 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 TARGET = "en"
-CLOCKS = ("seconds", "process_seconds")
+CLOCKS = ("seconds", "process_seconds", "cpu_seconds")
+CPU_FIELDS = ("ru_utime", "ru_stime")
 SYSTEMS = ("direct", "pipeline", "argos")
 CORES = len(os.sched_getaffinity(0))  # the pipeline's default: all of them
 # Whole documents with what Argos is said to lose: double spaces, tabs, CRLF line ends, `_`.
@@ -62,14 +63,12 @@ def install_packages(job: dict[str, Any]) -> dict[str, Any]:
     import spacy
 
     model, root = Path(job["model"]), Path(job["root"])
-    blank = root / "spacy-xx"
-    root.mkdir(parents=True, exist_ok=True)
-    if not blank.exists():
-        spacy.blank("xx").to_disk(blank)
     # Else Argos downloads xx_sent_ud_sm at import; it loads the packages' own spacy/.
     marker = root / "cache" / "argos-translate" / "spacy" / "senter" / "model"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
+    if not (blank := root / "spacy-xx").exists():
+        spacy.blank("xx").to_disk(blank)
     for lang in job["langs"]:
         package = root / "packages" / f"translate-{lang}_{TARGET}"
         (package / "model").mkdir(parents=True, exist_ok=True)
@@ -120,11 +119,13 @@ def run_worker(kind: str, job: dict[str, Any], args: argparse.Namespace) -> dict
     with tempfile.TemporaryDirectory() as tmp:
         path, result = Path(tmp) / "job.json", Path(tmp) / "result.json"
         path.write_text(json.dumps({**job, "result": str(result)}))
-        start = time.perf_counter()
+        start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         python = args.argos_python if argos else sys.executable
         command = [python, "-m", "bench.argos", "--worker", kind, str(path)]
         subprocess.run(command, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, check=True)
         process = {"process_seconds": time.perf_counter() - start, "load": os.getloadavg()[0]}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU: less moved by others' load
+        process["cpu_seconds"] = sum(getattr(after, f) - getattr(before, f) for f in CPU_FIELDS)
         return {**json.loads(result.read_text()), **process}
 
 
@@ -208,16 +209,14 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     every = shaped_rows(args.devset, args.half, SHAPES[0])
     base = {"model": args.model, "beam_size": args.beam_size, "root": str(workdir / "argos")}
     run_worker("install", {**base, "langs": sorted({row.lang for row in every})}, args)
-    originals = sorted({part for row in every for part in row.parts})
-    translated = direct_translate(args.model, originals, args.beam_size)
-    direct = dict(zip(originals, translated, strict=True))
+    parts = sorted({part for row in every for part in row.parts})
+    direct = dict(zip(parts, direct_translate(args.model, parts, args.beam_size), strict=True))
     shapes, outputs = {}, {}
     for name in SHAPES:
         shapes[name], outputs[name] = measure_shape(args, name, workdir, direct)
-    (workdir / "probe").mkdir(parents=True)
     job = {**base, "langs": ["de"], "texts": [["de", text] for text in SAMPLES.values()]}
     found = {
-        "pipeline": pipeline_documents(args.model, args.beam_size, workdir / "probe"),
+        "pipeline": pipeline_documents(args.model, args.beam_size, workdir),
         "argos": dict(zip(SAMPLES, run_worker("argos", job, args)["translations"], strict=True)),
     }
     whitespace = {
@@ -263,7 +262,8 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     head = f"`{result['command']}`: {result['devset']} ({result['half']} pages), beam "
     head += f"{result['beam_size']}, {result['cores']} cores, medians of {result['rounds']} rounds"
-    lines = [head, *table(["shape", "system", "chrF", "BLEU", "seconds", "whole process"], systems)]
+    header = ["shape", "system", "chrF", "BLEU", "seconds", "whole process", "CPU seconds"]
+    lines = [head, *table(header, systems)]
     lines += table(["shape", "lang", "direct", "pipeline", "Argos (chrF / BLEU)"], langs)
     lines += ["", "Kept / in the source: whitespace runs but single spaces, snake_case names, `_`:"]
     return "\n".join([*lines, *table(["sample", "pipeline", "Argos"], kept)]) + "\n"
