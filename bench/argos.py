@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 TARGET = "en"
 CLOCKS = ("seconds", "process_seconds", "cpu_seconds")
-CPU_FIELDS = ("ru_utime", "ru_stime")
 SYSTEMS = ("direct", "pipeline", "argos")
 CORES = len(os.sched_getaffinity(0))  # the pipeline's default: all of them
 # Whole documents with what Argos is said to lose: double spaces, tabs, CRLF line ends, `_`.
@@ -125,7 +124,7 @@ def run_worker(kind: str, job: dict[str, Any], args: argparse.Namespace) -> dict
         subprocess.run(command, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, check=True)
         process = {"process_seconds": time.perf_counter() - start, "load": os.getloadavg()[0]}
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU: less moved by others' load
-        process["cpu_seconds"] = sum(getattr(after, f) - getattr(before, f) for f in CPU_FIELDS)
+        process["cpu_seconds"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         return {**json.loads(result.read_text()), **process}
 
 
@@ -161,7 +160,9 @@ def rounds_of(values: list[float]) -> dict[str, Any]:
     return {"median": round(statistics.median(values), 2), "rounds": [round(v, 2) for v in values]}
 
 
-def measure_shape(args: argparse.Namespace, name: str, workdir: Path, direct: dict[str, str]):
+def measure_shape(
+    args: argparse.Namespace, name: str, workdir: Path, direct: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Scores (all rows and per language), seconds and speed ratios of one shape; outputs."""
     from bench.quality import scores
 
@@ -193,9 +194,8 @@ def measure_shape(args: argparse.Namespace, name: str, workdir: Path, direct: di
         figures[kind] |= {clock: rounds_of([run[clock] for run in done]) for clock in clocks}
         same = all(run["translations"] == outputs[kind] for run in done)
         figures[kind]["same_output_every_round"] = same
-    pairs_of_runs = list(zip(runs["argos"], runs["pipeline"], strict=True))
     for clock in CLOCKS:  # each round's ratio, then their median
-        ratios = [argos[clock] / pipeline[clock] for argos, pipeline in pairs_of_runs]
+        ratios = [a[clock] / p[clock] for a, p in zip(runs["argos"], runs["pipeline"], strict=True)]
         figures[f"argos_over_pipeline_{clock}"] = rounds_of(ratios)
     same = zip(outputs["pipeline"], outputs["argos"], strict=True)
     figures["same_output_rows"] = sum(a == b for a, b in same)
