@@ -118,7 +118,7 @@ def run(argv: list[str]) -> dict:
     workers = local_worker_count(options)
     if local:  # elsewhere each worker takes its own cores
         config = with_thread_defaults(config, workers)
-    if in_process(options, local) and not config.language.source_lang:
+    if in_process(options, local) and not (config.language.source_lang or config.read.lang_field):
         identifier()  # starts loading: the stages find it ready
     if options.view_as(TestOptions).dry_run:
         return dry_run(beam.Pipeline(runner=runner, options=options), config)

@@ -50,10 +50,10 @@ class DetectDocumentLanguages(beam.DoFn):
         self.fallbacks = counter(Metric.LANGUAGE_DOCUMENT_FALLBACKS)
 
     def setup(self) -> None:
-        # A run with `source_lang` never needs it; others start loading it now.
-        self._identifier: Future[LanguageIdentifier] | None = (
-            None if self.settings.source_lang else identifier()
-        )
+        # Loaded at the first paragraph that needs it (in the background from the launcher
+        # of an in-process run that has no language hints): a corpus that carries its
+        # languages, or a run with `source_lang`, never does.
+        self._identifier: Future[LanguageIdentifier] | None = None
 
     def process(self, segments: list[Segment]) -> Iterator[list[Segment]]:
         detected = [self._detect(seg) for seg in segments]
@@ -92,7 +92,7 @@ class DetectDocumentLanguages(beam.DoFn):
             return None, None, letters, False
         if hint:
             return hint, 1.0, letters, True
-        if self._identifier is None:  # a hint for every paragraph was expected
+        if self._identifier is None:
             self._identifier = identifier()
         lang, prob = self._identifier.result().classify(seg.source_text)
         trusted = prob >= self.settings.min_confidence and letters >= self.settings.min_letters
