@@ -119,12 +119,11 @@ def commit_units(
     accounting: beam.PCollection,
 ) -> dict[Table, beam.PCollection]:
     """Commits the rows of each unit from the stages that make them (no shuffle between
-    them and the read); returns the rows of no unit, written at the end."""
+    them and the read); returns the rows of no unit (errors only), written at the end.
+    Segments and documents all belong to units: no sink is built for them (its stages
+    cost start-up and end time), and the launcher leaves each table an empty shard
+    if no unit wrote one (`pipeline.output.write_empty_tables`)."""
     parts = {tag: rebuilt[tag] for tag in (Tag.DOCUMENTS, Tag.SEGMENTS, Tag.ERRORS, Tag.INCOMPLETE)}
     _ = {Tag.REFUSED: refused, **parts} | "CommitUnits" >> CommitUnits()
     unowned = read_errors | "PatternErrors" >> beam.Filter(lambda e: not owned_by_a_unit(e))
-    return {
-        Table.SEGMENTS: p | "NoSegments" >> beam.Create([]),
-        Table.DOCUMENTS: p | "NoDocuments" >> beam.Create([]),
-        Table.ERRORS: (unowned, accounting) | "OtherErrors" >> beam.Flatten(),
-    }
+    return {Table.ERRORS: (unowned, accounting) | "OtherErrors" >> beam.Flatten()}

@@ -14,10 +14,17 @@ import shutil
 import time
 from urllib.parse import urlparse
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from core.errors import ConfigError
-from core.names import RUN_FILES, File, Table
+from core.names import RUN_FILES, File, Table, table_glob
+from core.schemas import TABLE_SCHEMAS
+from transforms.commit import write_whole
+
+# The name Beam's Parquet sink gives the one shard of a table written whole.
+EMPTY_SHARD = f"part-00000-of-00001{File.PARQUET_SUFFIX}"
 
 
 def new_run_id() -> str:
@@ -83,3 +90,14 @@ class StagedOutput:
             return os.listdir(directory) if os.path.isdir(directory) else []
         paths = [m.path for m in FileSystems.match([f"{directory}/**"])[0].metadata_list]
         return sorted({path[len(directory) + 1 :].split("/")[0] for path in paths})
+
+
+def write_empty_tables(directory: str) -> None:
+    """An empty shard with the table's schema in each table that has none, so that every
+    run, even one that read no document, has every table to read."""
+    for table, schema in TABLE_SCHEMAS.items():
+        if FileSystems.match([table_glob(directory, table)])[0].metadata_list:
+            continue
+        sink = pa.BufferOutputStream()
+        pq.write_table(schema.empty_table(), sink, compression="zstd")
+        write_whole(FileSystems.join(directory, table, EMPTY_SHARD), sink.getvalue().to_pybytes())

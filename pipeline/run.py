@@ -31,7 +31,7 @@ from pipeline.graph import build_pipeline
 from pipeline.lazy_gcp import enable_gcp_if_needed
 from pipeline.options import TranslationOptions
 from pipeline.outcome import MAX_FAILED_FRACTION, NoInputError, check_inputs, too_many_failures
-from pipeline.output import StagedOutput, new_run_id
+from pipeline.output import StagedOutput, new_run_id, write_empty_tables
 from pipeline.progress import track_progress
 from pipeline.quality_gate import low_confidence_exit_code
 from pipeline.resume import attempts_report, start_attempt, uncommitted
@@ -141,6 +141,7 @@ def run(argv: list[str]) -> dict:
         build_pipeline(pipeline, staged, previous_run, progress_dir, plan)
         result = pipeline.run()
         result.wait_until_finish()
+    write_empty_tables(output.staging)
     reused, units = (attempt.reused, attempts_report(attempt)) if attempt else (None, None)
     info = write_run_info(config, options, result, started, output.staging, reused, units)
     if units and (problem := uncommitted(info)):

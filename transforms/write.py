@@ -41,7 +41,7 @@ class WriteTable(beam.PTransform):
 
 
 class WriteOutputs(beam.PTransform):
-    """Writes every table of the output contract from a dict of PCollections by table name."""
+    """Writes the tables of a dict of PCollections by table name."""
 
     def __init__(self, output: str) -> None:
         super().__init__()
@@ -49,6 +49,7 @@ class WriteOutputs(beam.PTransform):
 
     def expand(self, tables: dict[Table, beam.PCollection]) -> dict[Table, beam.pvalue.PDone]:
         return {
-            name: tables[name] | f"Write{name.title()}" >> WriteTable(self.output, name, schema)
-            for name, schema in TABLE_SCHEMAS.items()
+            name: records
+            | f"Write{name.title()}" >> WriteTable(self.output, name, TABLE_SCHEMAS[name])
+            for name, records in tables.items()
         }
