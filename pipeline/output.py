@@ -14,14 +14,12 @@ import shutil
 import time
 from urllib.parse import urlparse
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from core.errors import ConfigError
 from core.names import RUN_FILES, File, Table, table_glob
 from core.schemas import TABLE_SCHEMAS
-from transforms.commit import write_whole
+from transforms.commit import parquet_bytes, write_whole
 
 # The name Beam's Parquet sink gives the one shard of a table written whole.
 EMPTY_SHARD = f"part-00000-of-00001{File.PARQUET_SUFFIX}"
@@ -98,6 +96,4 @@ def write_empty_tables(directory: str) -> None:
     for table, schema in TABLE_SCHEMAS.items():
         if FileSystems.match([table_glob(directory, table)])[0].metadata_list:
             continue
-        sink = pa.BufferOutputStream()
-        pq.write_table(schema.empty_table(), sink, compression="zstd")
-        write_whole(FileSystems.join(directory, table, EMPTY_SHARD), sink.getvalue().to_pybytes())
+        write_whole(FileSystems.join(directory, table, EMPTY_SHARD), parquet_bytes([], schema, {}))

@@ -107,12 +107,15 @@ class TranslateBatches(beam.DoFn):
         """A replica with nothing to decode gets the fullest bucket now, rather than
         idling until a bucket fills or the bundle ends."""
         model = self._models[model_name]
-        decoding = sum(
-            1
-            for flight in self._in_flight
-            if flight.batch[0].model_name == model_name and not flight.pending.done()
-        )
-        if decoding < model.replicas and (batch := self._buckets.fullest(model_name)):
+        decoding = 0
+        # Oldest first: the batches still decoding are near the front, so this stops after
+        # about `replicas` of them, however many a shared model lets a worker keep queued.
+        for flight in self._in_flight:
+            if flight.batch[0].model_name == model_name and not flight.pending.done():
+                decoding += 1
+                if decoding >= model.replicas:
+                    return
+        if batch := self._buckets.fullest(model_name):
             self._submit(batch)
 
     def _submit(self, batch: list[Segment]) -> None:
