@@ -49,7 +49,7 @@ from typing import Any
 
 from reports.devset import pages, read_devset
 from text.paragraphs import split_paragraphs
-from text.spans import CODE, MARKUP, SPAN_KINDS, fenced_code_ranges, labelled_spans
+from text.spans import CODE, MARKUP, SPAN_KINDS, clipped, fenced_code_ranges, labelled_spans
 
 RESULTS = Path(__file__).parent / "results"
 CONTEXT = 40
@@ -92,10 +92,7 @@ def protected(corpus: str, page: str, text: str, kinds: list[str]) -> Iterator[d
         start = offset + len(prefix)
         end = start + len(body)
         offset = end + len(separator)
-        code = [
-            (max(s, start) - start, min(e, end) - start) for s, e in fences if s < end and e > start
-        ]
-        for s, e, kind in labelled_spans(body, kinds, code):
+        for s, e, kind in labelled_spans(body, kinds, clipped(fences, start, end)):
             yield {
                 "corpus": corpus,
                 "page": page,

@@ -108,6 +108,13 @@ _FENCE_OPEN = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 
 
+def clipped(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of `ranges` (a document's fenced code) inside one paragraph [start, end),
+    as offsets in the paragraph."""
+    inside = [(s, e) for s, e in ranges if s < end and e > start]
+    return [(max(s, start) - start, min(e, end) - start) for s, e in inside]
+
+
 def fenced_code_ranges(text: str) -> list[tuple[int, int]]:
     """(start, end) of each fenced code block (fence lines included; CommonMark rules:
     the closing fence repeats the opening character at least as often; an unclosed block

@@ -22,7 +22,7 @@ from core.names import Metric
 from core.records import Segment, SegmentStatus
 from text.glossary import Glossary
 from text.placeholders import mask, may_split_placeholder, restore, unmask
-from text.spans import CODE, SPAN_KINDS, fenced_code_ranges, find_spans
+from text.spans import CODE, SPAN_KINDS, clipped, fenced_code_ranges, find_spans
 
 CODE_BLOCK_FLAG = "code_block"
 UNPROTECTED_FLAG = "spans_unprotected"
@@ -76,13 +76,8 @@ class ProtectDocumentSpans(beam.DoFn):
             if seg.status is not None:  # refused before translation: never reaches a model
                 out.append(seg)
                 continue
-            code = [
-                (max(s, start) - start, min(e, end) - start)
-                for s, e in fences
-                if s < end and e > start
-            ]
             masked, spans, flags = protect_paragraph(
-                seg.source_text, kinds, code, self.max_input_tokens
+                seg.source_text, kinds, clipped(fences, start, end), self.max_input_tokens
             )
             self.protected.inc(len(spans))
             if CODE_BLOCK_FLAG in flags:
